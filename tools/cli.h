@@ -1,0 +1,21 @@
+/* cli.h: the subcommands of the `mosa` command. Each lives in its own tools/cmd_*.c file and is
+ * listed in the table in tools/mosa.c. Subcommands print and return an exit code; the library
+ * below them never prints or exits. */
+#ifndef MOSA_CLI_H
+#define MOSA_CLI_H
+
+#include "mosa.h"
+
+typedef struct cli_command {
+    const char *name;   /* "bench", "ckpt", ... */
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} cli_command;
+
+int cmd_bench(int argc, char **argv);
+int cmd_ckpt(int argc, char **argv);
+
+/* Prints "mosa <cmd>: <message>" and the library's last error to stderr; returns 1. */
+int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

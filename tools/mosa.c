@@ -1,0 +1,44 @@
+/* mosa.c: entry point of the `mosa` command: dispatches to one subcommand per tools/cmd_*.c. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command k_commands[] = {
+    {"bench", "benchmarks: `mosa bench engine` times the tensor engine against PyTorch", cmd_bench},
+    {"ckpt", "checkpoints: `mosa ckpt info FILE.safetensors` lists tensors and metadata", cmd_ckpt},
+};
+enum { N_COMMANDS = sizeof k_commands / sizeof k_commands[0] };
+
+int cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mosa %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "mosa %s: text to human video with structure-appearance decoupling\n\n", mosa_version());
+    fprintf(f, "usage: mosa <command> [options]   (mosa <command> --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-8s %s\n", k_commands[i].name, k_commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 1 : 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("mosa %s\n", mosa_version());
+        return 0;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], k_commands[i].name)) return k_commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mosa: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 1;
+}

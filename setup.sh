@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(
   build-essential cmake pkg-config         # compiler, build system
-  libopenblas-dev                          # GEMM under matmul/linear/conv
+  libopenblas-openmp-dev                   # GEMM under matmul/linear/conv (OpenMP build)
   clang libclang-rt-14-dev                 # libFuzzer and sanitizer runtimes (fuzz targets)
   python3-torch python3-numpy              # PyTorch reference fixtures and the bench comparison (tests only)
 )

@@ -3,7 +3,7 @@
  * Each op: `tensor *op_xxx(ctx *c, inputs..., params...)`, returns a new tensor from the arena
  * (NULL on error, with the reason in c->status / mosa_last_error()), records its backward on the
  * tape when gradients are wanted. Shapes use the letters B T H W C F NH D. The naive reference
- * kernels are in kernels_ref.h; tests compare every fast kernel against them. */
+ * kernels (`*_ref`) are declared in each group header beside the fast ones; tests compare them. */
 #ifndef MOSA_OPS_H
 #define MOSA_OPS_H
 

@@ -139,6 +139,22 @@ double time_now(void); /* monotonic seconds */
 /* Threads used by kernels. Set once at start (mosa_set_threads); read in kernels. */
 int threads_get(void);
 
+/* Runs the for statement given as the last argument as `#pragma omp parallel for <clauses>` when
+ * `cond` holds and more than one thread is in use, and serially otherwise. Use this instead of a
+ * `#pragma omp parallel for if (...)`: libgomp allocates a team (memalign) for every parallel
+ * region of one thread, and a training step must make no heap allocation. Inside the loop write
+ * _Pragma("omp simd") instead of a #pragma line (a macro argument cannot hold a directive). */
+#define MOSA_PRAGMA(x) _Pragma(#x)
+#define MOSA_PARALLEL_FOR(cond, clauses, ...)                                \
+    do {                                                                     \
+        if ((cond) && threads_get() > 1) {                                   \
+            MOSA_PRAGMA(omp parallel for clauses)                            \
+            __VA_ARGS__                                                      \
+        } else {                                                             \
+            __VA_ARGS__                                                      \
+        }                                                                    \
+    } while (0)
+
 /* ------------------------------------------------------------------------------------------ */
 /* Logging: to stderr, suppressed below the level set by the CLI.                             */
 /* ------------------------------------------------------------------------------------------ */

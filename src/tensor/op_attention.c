@@ -188,7 +188,7 @@ static void attention_forward(float *out, float *lse, float *scratch, att_in q, 
     const int nqb = (T + ATT_BQ - 1) / ATT_BQ;
     const int64_t units = (int64_t)B * NH * nqb;
     const size_t per = att_fwd_scratch(D);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && units > 1)
+MOSA_PARALLEL_FOR(nt > 1 && units > 1, schedule(dynamic, 1) num_threads(nt),
     for (int64_t u = 0; u < units; u++) {
         const int64_t bh = u / nqb;
         const int qb = nqb - 1 - (int)(u % nqb);
@@ -199,7 +199,7 @@ static void attention_forward(float *out, float *lse, float *scratch, att_in q, 
                       sc + (size_t)D * ATT_BQ + ATT_BK * ATT_BQ, q.p + b * q.sb + h * q.sh + (int64_t)i0 * q.sl, q.sl,
                       k.p + b * k.sb + h * k.sh, k.sl, v.p + b * v.sb + h * v.sh, v.sl, km ? km + (int64_t)b * S : NULL,
                       i0, mq, T, S, D, causal, scale);
-    }
+    });
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -450,16 +450,16 @@ static void attention_backward(ctx *c, tape_node *n) {
     const float *go = o->grad, *od = o->data;
     const int64_t rows = BH * T;
     /* D_i = rowsum(dO * O) */
-#pragma omp parallel for num_threads(nt) if (nt > 1 && rows * D > 65536)
+MOSA_PARALLEL_FOR(nt > 1 && rows * D > 65536, num_threads(nt),
     for (int64_t r = 0; r < rows; r++) {
         const float *a = go + r * D, *bb = od + r * D;
         float s = 0.0f;
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
         for (int d = 0; d < D; d++) s += a[d] * bb[d];
         di[r] = s;
-    }
+    });
     const int64_t units = BH * ns;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && units > 1)
+MOSA_PARALLEL_FOR(nt > 1 && units > 1, schedule(dynamic, 1) num_threads(nt),
     for (int64_t u = 0; u < units; u++) {
         const int64_t bh = u / ns;
         const int ch = (int)(u % ns);
@@ -473,18 +473,18 @@ static void attention_backward(ctx *c, tape_node *n) {
                      go + bh * T * D, sv->lse + bh * T, di + bh * T, qd.p + b * qd.sb + h * qd.sh, qd.sl,
                      kd.p + b * kd.sb + h * kd.sh, kd.sl, vd.p + b * vd.sb + h * vd.sh, vd.sl,
                      sv->key_mask ? sv->key_mask + (int64_t)b * S : NULL, kb0, kb1, T, S, D, causal, scale);
-    }
+    });
     if (dqx) { /* sum the private dq of the extra key chunks */
         const int64_t nel = BH * T * D, chunk = 4096;
-#pragma omp parallel for num_threads(nt) if (nt > 1)
+MOSA_PARALLEL_FOR(nt > 1, num_threads(nt),
         for (int64_t e0 = 0; e0 < nel; e0 += chunk) {
             const int64_t e1 = e0 + chunk < nel ? e0 + chunk : nel;
             for (int s = 0; s < ns - 1; s++) {
                 const float *src = dqx + (int64_t)s * nel;
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t e = e0; e < e1; e++) gq[e] += src[e];
             }
-        }
+        });
     }
     arena_release(&c->mem, mk);
 }

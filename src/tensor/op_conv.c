@@ -435,7 +435,7 @@ static void conv__forward(float *out, const float *x, const float *cache, const 
     const int par = nthr > 1 && items > 1 && conv__flops(p) > CONV_PAR_FLOPS;
     (void)par; /* unused without OpenMP */
     /* Static schedule: each thread walks consecutive output frames, so its ring gets hits. */
-#pragma omp parallel for schedule(static) num_threads(nthr) if (par)
+MOSA_PARALLEL_FOR(par, schedule(static) num_threads(nthr),
     for (int64_t it = 0; it < items; it++) {
         conv_ws *w = &ws[conv__tid()];
         const int to = (int)(it % d->To), g = (int)((it / d->To) % p->ntiles), n = (int)(it / d->To / p->ntiles);
@@ -456,7 +456,7 @@ static void conv__forward(float *out, const float *x, const float *cache, const 
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->F, nc, (int)p->CKK, 1.0f, wp + kt * p->CKK,
                         (int)p->K, B, ld, 1.0f, yb, (int)ldy);
         }
-    }
+    });
 }
 
 /* dwp (F, K) += sum over (n, to, tile) of dy_tile @ cols^T, through per-thread partials. */
@@ -466,7 +466,7 @@ static void conv__backward_w(float *dwp, const float *dy, const float *x, const 
     const int64_t items = (int64_t)d->N * p->ntiles * d->To, ldy = (int64_t)d->To * p->HoWo;
     const int par = nthr > 1 && items > 1 && conv__flops(p) > CONV_PAR_FLOPS;
     (void)par; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(nthr) if (par)
+MOSA_PARALLEL_FOR(par, schedule(static) num_threads(nthr),
     for (int64_t it = 0; it < items; it++) {
         conv_ws *w = &ws[conv__tid()];
         const int to = (int)(it % d->To), g = (int)((it / d->To) % p->ntiles), n = (int)(it / d->To / p->ntiles);
@@ -483,14 +483,14 @@ static void conv__backward_w(float *dwp, const float *dy, const float *x, const 
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->F, (int)p->CKK, nc, 1.0f, dyb, (int)ldy, B, ld,
                         1.0f, w->buf + kt * p->CKK, (int)p->K);
         }
-    }
+    });
     const int64_t FK = (int64_t)d->F * p->K;
-#pragma omp parallel for if (FK * nthr > 65536)
+MOSA_PARALLEL_FOR(FK * nthr > 65536, ,
     for (int64_t i = 0; i < FK; i++) {
         float s = 0.0f;
         for (int t = 0; t < nthr; t++) s += ws[t].buf[i];
         dwp[i] += s;
-    }
+    });
 }
 
 /* The padded frame indices [*lo, *hi] whose data is destination frame e: e < Pc is cache frame e,
@@ -530,7 +530,7 @@ static void conv__backward_x(float *gx, float *gcache, const float *dy, const fl
     const int64_t items = frames * nsub;
     const int par = nthr > 1 && items > 1 && conv__flops(p) > CONV_PAR_FLOPS;
     (void)par; /* unused without OpenMP */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthr) if (par)
+MOSA_PARALLEL_FOR(par, schedule(dynamic, 1) num_threads(nthr),
     for (int64_t it = 0; it < items; it++) {
         conv_ws *w = &ws[conv__tid()];
         const int sub = (int)(it % nsub), e = (int)((it / nsub) % ndest), n = (int)(it / nsub / ndest);
@@ -572,7 +572,7 @@ static void conv__backward_x(float *gx, float *gcache, const float *dy, const fl
                 }
             if (!p->direct && !first) col2im_tile(dst, cs, w->buf, d, p0, nc, c0, c1);
         }
-    }
+    });
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -592,18 +592,18 @@ static void conv_backward(ctx *c, tape_node *nd) {
     const float *gy = nd->out->grad;
     if (gb) {
         const int64_t S = (int64_t)d->To * p->HoWo;
-#pragma omp parallel for if ((int64_t)d->N * d->F * S > 262144)
+MOSA_PARALLEL_FOR((int64_t)d->N * d->F * S > 262144, ,
         for (int f = 0; f < d->F; f++) {
             double s = 0.0;
             for (int n = 0; n < d->N; n++) {
                 const float *r = gy + ((int64_t)n * d->F + f) * S;
                 float part = 0.0f;
-#pragma omp simd reduction(+ : part)
+_Pragma("omp simd reduction(+ : part)")
                 for (int64_t i = 0; i < S; i++) part += r[i];
                 s += part;
             }
             gb[f] += (float)s;
-        }
+        });
     }
     if (!gx && !gw && !gc) return;
     arena_mark mk = arena_get_mark(&c->mem);

@@ -138,20 +138,20 @@ static tensor *ew_op(ctx *c, tensor *a, tensor *b, int op, const char *name) {
         float *po = o->data;
         switch (op) {
         case EW_ADD:
-#pragma omp parallel for simd if (n > 65536)
-            for (int64_t i = 0; i < n; i++) po[i] = pa[i] + pb[i];
+MOSA_PARALLEL_FOR(n > 65536, simd,
+            for (int64_t i = 0; i < n; i++) po[i] = pa[i] + pb[i];);
             break;
         case EW_SUB:
-#pragma omp parallel for simd if (n > 65536)
-            for (int64_t i = 0; i < n; i++) po[i] = pa[i] - pb[i];
+MOSA_PARALLEL_FOR(n > 65536, simd,
+            for (int64_t i = 0; i < n; i++) po[i] = pa[i] - pb[i];);
             break;
         case EW_MUL:
-#pragma omp parallel for simd if (n > 65536)
-            for (int64_t i = 0; i < n; i++) po[i] = pa[i] * pb[i];
+MOSA_PARALLEL_FOR(n > 65536, simd,
+            for (int64_t i = 0; i < n; i++) po[i] = pa[i] * pb[i];);
             break;
         default:
-#pragma omp parallel for simd if (n > 65536)
-            for (int64_t i = 0; i < n; i++) po[i] = pa[i] / pb[i];
+MOSA_PARALLEL_FOR(n > 65536, simd,
+            for (int64_t i = 0; i < n; i++) po[i] = pa[i] / pb[i];);
             break;
         }
     } else {
@@ -195,8 +195,8 @@ static tensor *affine(ctx *c, tensor *x, float s, float t, const char *name) {
     const int64_t k = t_numel(x);
     const float *px = x->data;
     float *po = o->data;
-#pragma omp parallel for simd if (k > 65536)
-    for (int64_t i = 0; i < k; i++) po[i] = px[i] * s + t;
+MOSA_PARALLEL_FOR(k > 65536, simd,
+    for (int64_t i = 0; i < k; i++) po[i] = px[i] * s + t;);
     tape_node *n = tape_push(c, name, affine_backward, o, 1, &x);
     if (n) n->fp[0] = s;
     return o;

@@ -36,7 +36,7 @@ int64_t grid_sample_work_bytes(int64_t N, int64_t Ho, int64_t Wo) { return N * H
 static void gs_taps(gs_tap *taps, const float *grid, int64_t N, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                     int align_corners) {
     const int64_t P = N * Ho * Wo;
-#pragma omp parallel for schedule(static) if (P > GS_PAR_MIN)
+MOSA_PARALLEL_FOR(P > GS_PAR_MIN, schedule(static),
     for (int64_t p = 0; p < P; p++) {
         const float ix = gs_unnormalize(grid[2 * p], W, align_corners);
         const float iy = gs_unnormalize(grid[2 * p + 1], H, align_corners);
@@ -54,7 +54,7 @@ static void gs_taps(gs_tap *taps, const float *grid, int64_t N, int64_t H, int64
         t->w[2] = (fx0 + 1.0f - ix) * (iy - fy0);
         t->w[3] = (ix - fx0) * (iy - fy0);
         for (int k = 0; k < 4; k++) t->idx[k] = gs_in(cx[k], cy[k], H, W) ? (int32_t)(cy[k] * W + cx[k]) : -1;
-    }
+    });
 }
 
 // inp is (N,C,H,W), grid (N,Ho,Wo,2), out (N,C,Ho,Wo); work grid_sample_work_bytes(N,Ho,Wo)
@@ -63,7 +63,7 @@ void grid_sample_forward(float *out, void *work, const float *inp, const float *
     gs_tap *taps = work;
     gs_taps(taps, grid, N, H, W, Ho, Wo, align_corners);
     const int64_t P = Ho * Wo;
-#pragma omp parallel for schedule(static) if (N * C * P > GS_PAR_MIN && N * C > 1)
+MOSA_PARALLEL_FOR(N * C * P > GS_PAR_MIN && N * C > 1, schedule(static),
     for (int64_t nc = 0; nc < N * C; nc++) {
         const float *x = inp + nc * H * W;
         const gs_tap *t = taps + (nc / C) * P;
@@ -74,7 +74,7 @@ void grid_sample_forward(float *out, void *work, const float *inp, const float *
                 if (t[p].idx[k] >= 0) v += x[t[p].idx[k]] * t[p].w[k];
             o[p] = v;
         }
-    }
+    });
 }
 
 // inp is (N,C,H,W), grid (N,Ho,Wo,2), out (N,C,Ho,Wo)
@@ -113,7 +113,7 @@ void grid_sample_backward(float *dinp, float *dgrid, void *work, const float *do
     gs_taps(taps, grid, N, H, W, Ho, Wo, align_corners);
     const int64_t P = Ho * Wo, HW = H * W;
     if (dinp) {
-#pragma omp parallel for schedule(static) if (N * C * P > GS_PAR_MIN && N * C > 1)
+MOSA_PARALLEL_FOR(N * C * P > GS_PAR_MIN && N * C > 1, schedule(static),
         for (int64_t nc = 0; nc < N * C; nc++) {
             float *d = dinp + nc * HW;
             const gs_tap *t = taps + (nc / C) * P;
@@ -121,11 +121,11 @@ void grid_sample_backward(float *dinp, float *dgrid, void *work, const float *do
             for (int64_t p = 0; p < P; p++)
                 for (int k = 0; k < 4; k++)
                     if (t[p].idx[k] >= 0) d[t[p].idx[k]] += t[p].w[k] * g[p];
-        }
+        });
     }
     if (dgrid) {
         const float mx = gs_mult(W, align_corners), my = gs_mult(H, align_corners);
-#pragma omp parallel for schedule(static) if (N * C * P > GS_PAR_MIN && N * P > 1)
+MOSA_PARALLEL_FOR(N * C * P > GS_PAR_MIN && N * P > 1, schedule(static),
         for (int64_t np = 0; np < N * P; np++) {
             const int64_t n = np / P, p = np % P;
             const gs_tap *t = taps + np;
@@ -145,7 +145,7 @@ void grid_sample_backward(float *dinp, float *dgrid, void *work, const float *do
             }
             dgrid[2 * np] += mx * gix;
             dgrid[2 * np + 1] += my * giy;
-        }
+        });
     }
 }
 

@@ -18,18 +18,18 @@
 // logits is (N,C); targets, losses and lse are (N)
 void cross_entropy_forward(float *losses, float *lse, const float *logits, const int32_t *targets, int64_t N,
                            int64_t C, int ignore_index) {
-#pragma omp parallel for schedule(static) if (N * C > PAR_MIN)
+MOSA_PARALLEL_FOR(N * C > PAR_MIN, schedule(static),
     for (int64_t n = 0; n < N; n++) {
         const float *x = logits + n * C;
         const float m = max_vec(x, C);
         float s = 0;
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
         for (int64_t j = 0; j < C; j++) s += expf_vec(x[j] - m);
         const float ls = logf(s);
         lse[n] = m + ls;
         const int32_t t = targets[n];
         losses[n] = t == ignore_index ? 0.0f : (m - x[t]) + ls;
-    }
+    });
 }
 
 // logits is (N,C); targets, losses and lse are (N)
@@ -50,17 +50,17 @@ void cross_entropy_forward_ref(float *losses, float *lse, const float *logits, c
 // logits and dlogits are (N,C); targets and lse are (N)
 void cross_entropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
                             float g, int64_t N, int64_t C, int ignore_index) {
-#pragma omp parallel for schedule(static) if (N * C > PAR_MIN)
+MOSA_PARALLEL_FOR(N * C > PAR_MIN, schedule(static),
     for (int64_t n = 0; n < N; n++) {
         const int32_t t = targets[n];
         if (t == ignore_index) continue;
         const float *x = logits + n * C;
         float *d = dlogits + n * C;
         const float l = lse[n];
-#pragma omp simd
+_Pragma("omp simd")
         for (int64_t j = 0; j < C; j++) d[j] += g * expf_vec(x[j] - l);
         d[t] -= g;
-    }
+    });
 }
 
 // logits and dlogits are (N,C); targets and lse are (N)
@@ -146,31 +146,31 @@ static double loss_sum(loss_kind kind, const float *a, const float *b, const flo
     enum { NCHUNK = 64 };
     double part[NCHUNK], wpart[NCHUNK];
     const int64_t chunk = (N + NCHUNK - 1) / NCHUNK;
-#pragma omp parallel for schedule(static) if (N > PAR_MIN)
+MOSA_PARALLEL_FOR(N > PAR_MIN, schedule(static),
     for (int k = 0; k < NCHUNK; k++) {
         const int64_t lo = k * chunk < N ? k * chunk : N, hi = lo + chunk < N ? lo + chunk : N;
         double s = 0, sw = 0;
         switch (kind) {
         case LOSS_MSE:
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
             for (int64_t i = lo; i < hi; i++) {
                 const float d = a[i] - b[i];
                 s += d * d;
             }
             break;
         case LOSS_L1:
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
             for (int64_t i = lo; i < hi; i++) s += fabsf(a[i] - b[i]);
             break;
         case LOSS_SMOOTH_L1:
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
             for (int64_t i = lo; i < hi; i++) {
                 const float ad = fabsf(a[i] - b[i]);
                 s += ad < beta ? 0.5f * ad * ad / beta : ad - 0.5f * beta;
             }
             break;
         case LOSS_WMSE:
-#pragma omp simd reduction(+ : s, sw)
+_Pragma("omp simd reduction(+ : s, sw)")
             for (int64_t i = lo; i < hi; i++) {
                 const float d = a[i] - b[i];
                 s += w[i] * d * d;
@@ -180,7 +180,7 @@ static double loss_sum(loss_kind kind, const float *a, const float *b, const flo
         }
         part[k] = s;
         wpart[k] = sw;
-    }
+    });
     double total = 0, wtotal = 0;
     for (int k = 0; k < NCHUNK; k++) total += part[k], wtotal += wpart[k];
     if (wsum) *wsum = wtotal;
@@ -211,23 +211,23 @@ static void loss_grad_into(float *gx, float scale, loss_kind kind, const float *
                            int64_t N, float beta) {
     switch (kind) {
     case LOSS_MSE:
-#pragma omp parallel for simd schedule(static) if (N > PAR_MIN)
-        for (int64_t i = 0; i < N; i++) gx[i] += scale * 2.0f * (a[i] - b[i]);
+MOSA_PARALLEL_FOR(N > PAR_MIN, simd schedule(static),
+        for (int64_t i = 0; i < N; i++) gx[i] += scale * 2.0f * (a[i] - b[i]););
         break;
     case LOSS_L1: /* sign(d), 0 at 0 as torch.sign */
-#pragma omp parallel for simd schedule(static) if (N > PAR_MIN)
-        for (int64_t i = 0; i < N; i++) gx[i] += scale * (float)((a[i] > b[i]) - (a[i] < b[i]));
+MOSA_PARALLEL_FOR(N > PAR_MIN, simd schedule(static),
+        for (int64_t i = 0; i < N; i++) gx[i] += scale * (float)((a[i] > b[i]) - (a[i] < b[i])););
         break;
     case LOSS_SMOOTH_L1:
-#pragma omp parallel for simd schedule(static) if (N > PAR_MIN)
+MOSA_PARALLEL_FOR(N > PAR_MIN, simd schedule(static),
         for (int64_t i = 0; i < N; i++) {
             const float d = a[i] - b[i], sg = (float)((d > 0.0f) - (d < 0.0f));
             gx[i] += scale * (fabsf(d) < beta ? d / beta : sg);
-        }
+        });
         break;
     case LOSS_WMSE:
-#pragma omp parallel for simd schedule(static) if (N > PAR_MIN)
-        for (int64_t i = 0; i < N; i++) gx[i] += scale * 2.0f * w[i] * (a[i] - b[i]);
+MOSA_PARALLEL_FOR(N > PAR_MIN, simd schedule(static),
+        for (int64_t i = 0; i < N; i++) gx[i] += scale * 2.0f * w[i] * (a[i] - b[i]););
         break;
     }
 }

@@ -74,7 +74,7 @@ static void mm_batched(float *C, int ldc, const int64_t *cbs, mm_arg A, mm_arg B
     const double flops = 2.0 * M * N * K * (double)nb_inner;
     const int nt = threads_get();
     const int par = nt > 1 && nb_outer >= 2 && (nb_outer >= 2 * nt || flops < MM_SMALL_FLOPS);
-#pragma omp parallel for schedule(dynamic, 1) if (par)
+MOSA_PARALLEL_FOR(par, schedule(dynamic, 1),
     for (int64_t o = 0; o < nb_outer; o++) {
         int64_t idx[3] = {0, 0, 0}, rem = o;
         for (int q = no - 1; q >= 0; q--) {
@@ -96,7 +96,7 @@ static void mm_batched(float *C, int ldc, const int64_t *cbs, mm_arg A, mm_arg B
             cblas_sgemm(CblasRowMajor, cb_trans(A.trans), cb_trans(B.trans), M, N, K, alpha, A.p + oa, A.ld,
                         B.p + ob, B.ld, r == 0 ? beta : 1.0f, C + oc, ldc);
         }
-    }
+    });
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -327,17 +327,17 @@ static int linear_x_layout(const tensor *x, int64_t N, int64_t IN, int *t, int64
 
 /* gb (OUT) += column sums of dy (N,OUT); parallel over column blocks (the axis written). */
 static void bias_grad_acc(float *gb, const float *dy, int64_t N, int64_t OUT) {
-#pragma omp parallel for if (N * OUT > 65536)
+MOSA_PARALLEL_FOR(N * OUT > 65536, ,
     for (int64_t j0 = 0; j0 < OUT; j0 += 64) {
         const int64_t nj = OUT - j0 < 64 ? OUT - j0 : 64;
         float acc[64] = {0};
         for (int64_t r = 0; r < N; r++) {
             const float *row = dy + r * OUT + j0;
-#pragma omp simd
+_Pragma("omp simd")
             for (int64_t j = 0; j < nj; j++) acc[j] += row[j];
         }
         for (int64_t j = 0; j < nj; j++) gb[j0 + j] += acc[j];
-    }
+    });
 }
 
 static void linear_backward(ctx *c, tape_node *n) {
@@ -394,9 +394,9 @@ tensor *op_linear(ctx *c, tensor *x, tensor *w, tensor *b) {
     if (b) {
         const float *bp = b->data;
         const int64_t bst = b->stride[0];
-#pragma omp parallel for if (N * OUT > 262144)
+MOSA_PARALLEL_FOR(N * OUT > 262144, ,
         for (int64_t r = 0; r < N; r++)
-            for (int64_t j = 0; j < OUT; j++) y[r * OUT + j] = bp[j * bst];
+            for (int64_t j = 0; j < OUT; j++) y[r * OUT + j] = bp[j * bst];);
     }
     if (N > 0 && OUT > 0) {
         if (IN > 0) /* Y (N,OUT) (+)= X (N,IN) W^T (IN,OUT) */

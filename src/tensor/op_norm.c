@@ -88,7 +88,7 @@ static void norm_row_affine(float *o, const float *x, float m, float r, const fl
 // inp is (N,C), out (N,C), mean and rstd (N)
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
                        int64_t N, int64_t C, float eps) {
-#pragma omp parallel for schedule(static) if (N * C > NORM_PAR_MIN && N > 1)
+MOSA_PARALLEL_FOR(N * C > NORM_PAR_MIN && N > 1, schedule(static),
     for (int64_t n = 0; n < N; n++) {
         const float *x = inp + n * C;
         const float m = (float)(sum_blocked(x, C) / (double)C);
@@ -97,7 +97,7 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
         norm_row_affine(out + n * C, x, m, r, w, b, C);
         if (mean) mean[n] = m;
         if (rstd) rstd[n] = r;
-    }
+    });
 }
 
 // inp is (N,C), out (N,C), mean and rstd (N)
@@ -126,7 +126,7 @@ void layernorm_forward_ref(float *out, float *mean, float *rstd, const float *in
 static void norm_affine_grads(float *dw, float *db, const float *dout, const float *inp, const float *mean,
                               const float *rstd, int64_t N, int64_t C) {
     const int64_t cb = norm_col_block(C, 1), nb = (C + cb - 1) / cb;
-#pragma omp parallel for schedule(static) if (N * C > NORM_PAR_MIN && nb > 1)
+MOSA_PARALLEL_FOR(N * C > NORM_PAR_MIN && nb > 1, schedule(static),
     for (int64_t blk = 0; blk < nb; blk++) {
         const int64_t c0 = blk * cb, L = (c0 + cb < C ? c0 + cb : C) - c0;
         for (int64_t n = 0; n < N; n++) {
@@ -134,37 +134,37 @@ static void norm_affine_grads(float *dw, float *db, const float *dout, const flo
             const float m = mean ? mean[n] : 0.0f, r = rstd[n];
             if (dw) {
                 float *d = dw + c0;
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < L; i++) d[i] += g[i] * ((x[i] - m) * r);
             }
             if (db) {
                 float *d = db + c0;
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < L; i++) d[i] += g[i];
             }
         }
-    }
+    });
 }
 
 // dout, inp, dinp are (N,C); w, dw, db (C); mean, rstd (N)
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int64_t N, int64_t C) {
     if (dinp) {
-#pragma omp parallel for schedule(static) if (N * C > NORM_PAR_MIN && N > 1)
+MOSA_PARALLEL_FOR(N * C > NORM_PAR_MIN && N > 1, schedule(static),
         for (int64_t n = 0; n < N; n++) {
             const float *g = dout + n * C, *x = inp + n * C;
             float *d = dinp + n * C;
             const float m = mean[n], r = rstd[n];
             float s1 = 0, s2 = 0; /* sum dxhat, sum dxhat * xhat */
             if (w) {
-#pragma omp simd reduction(+ : s1, s2)
+_Pragma("omp simd reduction(+ : s1, s2)")
                 for (int64_t i = 0; i < C; i++) {
                     const float gw = g[i] * w[i];
                     s1 += gw;
                     s2 += gw * ((x[i] - m) * r);
                 }
             } else {
-#pragma omp simd reduction(+ : s1, s2)
+_Pragma("omp simd reduction(+ : s1, s2)")
                 for (int64_t i = 0; i < C; i++) {
                     s1 += g[i];
                     s2 += g[i] * ((x[i] - m) * r);
@@ -173,13 +173,13 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
             s1 /= (float)C;
             s2 /= (float)C;
             if (w) {
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < C; i++) d[i] += r * (g[i] * w[i] - s1 - ((x[i] - m) * r) * s2);
             } else {
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < C; i++) d[i] += r * (g[i] - s1 - ((x[i] - m) * r) * s2);
             }
-        }
+        });
     }
     if (dw || db) norm_affine_grads(dw, db, dout, inp, mean, rstd, N, C);
 }
@@ -212,13 +212,13 @@ void layernorm_backward_ref(float *dinp, float *dw, float *db, const float *dout
 
 // inp is (N,C), out (N,C), rstd (N)
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int64_t N, int64_t C, float eps) {
-#pragma omp parallel for schedule(static) if (N * C > NORM_PAR_MIN && N > 1)
+MOSA_PARALLEL_FOR(N * C > NORM_PAR_MIN && N > 1, schedule(static),
     for (int64_t n = 0; n < N; n++) {
         const float *x = inp + n * C;
         const float r = 1.0f / sqrtf((float)(sumsq_blocked(x, C) / (double)C) + eps);
         norm_row_affine(out + n * C, x, 0.0f, r, w, NULL, C);
         if (rstd) rstd[n] = r;
-    }
+    });
 }
 
 // inp is (N,C), out (N,C), rstd (N)
@@ -237,24 +237,24 @@ void rmsnorm_forward_ref(float *out, float *rstd, const float *inp, const float 
 void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *rstd,
                       int64_t N, int64_t C) {
     if (dinp) {
-#pragma omp parallel for schedule(static) if (N * C > NORM_PAR_MIN && N > 1)
+MOSA_PARALLEL_FOR(N * C > NORM_PAR_MIN && N > 1, schedule(static),
         for (int64_t n = 0; n < N; n++) {
             const float *g = dout + n * C, *x = inp + n * C;
             float *d = dinp + n * C;
             const float r = rstd[n];
             float s2 = 0; /* sum dxhat * xhat */
             if (w) {
-#pragma omp simd reduction(+ : s2)
+_Pragma("omp simd reduction(+ : s2)")
                 for (int64_t i = 0; i < C; i++) s2 += g[i] * w[i] * (x[i] * r);
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < C; i++) d[i] += r * (g[i] * w[i] - (x[i] * r) * (s2 / (float)C));
             } else {
-#pragma omp simd reduction(+ : s2)
+_Pragma("omp simd reduction(+ : s2)")
                 for (int64_t i = 0; i < C; i++) s2 += g[i] * (x[i] * r);
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < C; i++) d[i] += r * (g[i] - (x[i] * r) * (s2 / (float)C));
             }
-        }
+        });
     }
     if (dw) norm_affine_grads(dw, NULL, dout, inp, NULL, rstd, N, C);
 }
@@ -285,7 +285,7 @@ void rmsnorm_backward_ref(float *dinp, float *dw, const float *dout, const float
 void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
                        int64_t N, int64_t C, int64_t G, int64_t S, float eps) {
     const int64_t Cg = C / G, M = Cg * S;
-#pragma omp parallel for schedule(static) if (N * C * S > NORM_PAR_MIN && N * G > 1)
+MOSA_PARALLEL_FOR(N * C * S > NORM_PAR_MIN && N * G > 1, schedule(static),
     for (int64_t ng = 0; ng < N * G; ng++) {
         const float *x = inp + ng * M;
         float *o = out + ng * M;
@@ -299,12 +299,12 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, c
             const float a = r * (w ? w[ch] : 1.0f), bb = b ? b[ch] : 0.0f;
             const float *xc = x + j * S;
             float *oc = o + j * S;
-#pragma omp simd
+_Pragma("omp simd")
             for (int64_t s = 0; s < S; s++) oc[s] = (xc[s] - m) * a + bb;
         }
         if (mean) mean[ng] = m;
         if (rstd) rstd[ng] = r;
-    }
+    });
 }
 
 // inp is (N,C,S), out (N,C,S), mean and rstd (N,G), w and b (C)
@@ -343,7 +343,7 @@ void groupnorm_backward(float *dinp, float *dw, float *db, float *work, const fl
     const int64_t Cg = C / G, M = Cg * S;
     float *A = work, *B = work + N * C;
     const int par = N * C * S > NORM_PAR_MIN;
-#pragma omp parallel for schedule(static) if (par && N * C > 1)
+MOSA_PARALLEL_FOR(par && N * C > 1, schedule(static),
     for (int64_t nc = 0; nc < N * C; nc++) {
         const int64_t ng = (nc / C) * G + (nc % C) / Cg;
         const float m = mean[ng], r = rstd[ng];
@@ -352,7 +352,7 @@ void groupnorm_backward(float *dinp, float *dw, float *db, float *work, const fl
         for (int64_t i0 = 0; i0 < S; i0 += SUM_BLOCK) {
             const int64_t e = i0 + SUM_BLOCK < S ? i0 + SUM_BLOCK : S;
             float fa = 0, fb = 0;
-#pragma omp simd reduction(+ : fa, fb)
+_Pragma("omp simd reduction(+ : fa, fb)")
             for (int64_t i = i0; i < e; i++) {
                 fa += g[i];
                 fb += g[i] * (x[i] - m);
@@ -362,9 +362,9 @@ void groupnorm_backward(float *dinp, float *dw, float *db, float *work, const fl
         }
         A[nc] = (float)a;
         B[nc] = (float)(bsum * r);
-    }
+    });
     if (dw || db) {
-#pragma omp parallel for schedule(static) if (par && N * C > 4096)
+MOSA_PARALLEL_FOR(par && N * C > 4096, schedule(static),
         for (int64_t ch = 0; ch < C; ch++) {
             double sa = 0, sb = 0;
             for (int64_t n = 0; n < N; n++) {
@@ -373,10 +373,10 @@ void groupnorm_backward(float *dinp, float *dw, float *db, float *work, const fl
             }
             if (dw) dw[ch] += (float)sb;
             if (db) db[ch] += (float)sa;
-        }
+        });
     }
     if (!dinp) return;
-#pragma omp parallel for schedule(static) if (par && N * C > 1)
+MOSA_PARALLEL_FOR(par && N * C > 1, schedule(static),
     for (int64_t nc = 0; nc < N * C; nc++) {
         const int64_t n = nc / C, ch = nc % C, grp = ch / Cg, ng = n * G + grp;
         const float m = mean[ng], r = rstd[ng];
@@ -390,9 +390,9 @@ void groupnorm_backward(float *dinp, float *dw, float *db, float *work, const fl
         const float wc = w ? w[ch] : 1.0f;
         const float *g = dout + nc * S, *x = inp + nc * S;
         float *d = dinp + nc * S;
-#pragma omp simd
+_Pragma("omp simd")
         for (int64_t i = 0; i < S; i++) d[i] += r * (g[i] * wc - m1 - ((x[i] - m) * r) * m2);
-    }
+    });
 }
 
 // dout, inp, dinp are (N,C,S); w, dw, db (C); mean, rstd (N,G)
@@ -429,13 +429,13 @@ void groupnorm_backward_ref(float *dinp, float *dw, float *db, const float *dout
 // inp, out are (B,T,C); shift, scale (B,C)
 void modulate_forward(float *out, const float *inp, const float *shift, const float *scale, int64_t B, int64_t T,
                       int64_t C) {
-#pragma omp parallel for schedule(static) if (B * T * C > NORM_PAR_MIN && B * T > 1)
+MOSA_PARALLEL_FOR(B * T * C > NORM_PAR_MIN && B * T > 1, schedule(static),
     for (int64_t bt = 0; bt < B * T; bt++) {
         const float *x = inp + bt * C, *sh = shift + (bt / T) * C, *sc = scale + (bt / T) * C;
         float *o = out + bt * C;
-#pragma omp simd
+_Pragma("omp simd")
         for (int64_t i = 0; i < C; i++) o[i] = x[i] * (1.0f + sc[i]) + sh[i];
-    }
+    });
 }
 
 // inp, out are (B,T,C); shift, scale (B,C)
@@ -455,7 +455,7 @@ void modulate_forward_ref(float *out, const float *inp, const float *shift, cons
 void modulate_backward(float *dinp, float *dshift, float *dscale, const float *dout, const float *inp,
                        const float *scale, int64_t B, int64_t T, int64_t C) {
     const int64_t cb = norm_col_block(C, B), nb = (C + cb - 1) / cb;
-#pragma omp parallel for schedule(static) if (B * T * C > NORM_PAR_MIN && B * nb > 1)
+MOSA_PARALLEL_FOR(B * T * C > NORM_PAR_MIN && B * nb > 1, schedule(static),
     for (int64_t task = 0; task < B * nb; task++) {
         const int64_t b = task / nb, c0 = (task % nb) * cb;
         const int64_t L = (c0 + cb < C ? c0 + cb : C) - c0;
@@ -470,10 +470,10 @@ void modulate_backward(float *dinp, float *dshift, float *dscale, const float *d
             const float *g = dout + off, *x = inp + off;
             if (dinp) {
                 float *d = dinp + off;
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < L; i++) d[i] += g[i] * sc1[i];
             }
-#pragma omp simd
+_Pragma("omp simd")
             for (int64_t i = 0; i < L; i++) {
                 ash[i] += g[i];
                 asc[i] += g[i] * x[i];
@@ -483,7 +483,7 @@ void modulate_backward(float *dinp, float *dshift, float *dscale, const float *d
             for (int64_t i = 0; i < L; i++) dshift[b * C + c0 + i] += ash[i];
         if (dscale)
             for (int64_t i = 0; i < L; i++) dscale[b * C + c0 + i] += asc[i];
-    }
+    });
 }
 
 // dout, inp, dinp are (B,T,C); scale, dshift, dscale (B,C)

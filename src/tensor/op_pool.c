@@ -71,7 +71,7 @@ static void upsample_nearest_forward(float *out, const float *inp, int64_t NC, i
                                      int fw) {
     const int Ho = H * fh, Wo = W * fw;
     const int64_t planes = NC * T;
-#pragma omp parallel for if (planes * Ho * Wo * ft > 65536)
+MOSA_PARALLEL_FOR(planes * Ho * Wo * ft > 65536, ,
     for (int64_t pl = 0; pl < planes; pl++) {
         const float *src = inp + pl * H * W;
         float *dst = out + pl * ft * (int64_t)Ho * Wo; /* frame t of volume i starts at (i*T + t)*ft frames */
@@ -82,14 +82,14 @@ static void upsample_nearest_forward(float *out, const float *inp, int64_t NC, i
             for (int k = 1; k < fh; k++) memcpy(row + (int64_t)k * Wo, row, (size_t)Wo * sizeof(float));
         }
         for (int k = 1; k < ft; k++) memcpy(dst + (int64_t)k * Ho * Wo, dst, (size_t)Ho * Wo * sizeof(float));
-    }
+    });
 }
 
 static void upsample_nearest_backward(float *dinp, const float *dout, int64_t NC, int T, int H, int W, int ft, int fh,
                                       int fw) {
     const int Ho = H * fh, Wo = W * fw;
     const int64_t planes = NC * T;
-#pragma omp parallel for if (planes * Ho * Wo * ft > 65536)
+MOSA_PARALLEL_FOR(planes * Ho * Wo * ft > 65536, ,
     for (int64_t pl = 0; pl < planes; pl++) {
         float *dst = dinp + pl * H * W;
         const float *src = dout + pl * ft * (int64_t)Ho * Wo;
@@ -103,7 +103,7 @@ static void upsample_nearest_backward(float *dinp, const float *dout, int64_t NC
                     d[w] += s;
                 }
             }
-    }
+    });
 }
 
 static void upsample_nearest_bw(ctx *c, tape_node *n) {
@@ -226,7 +226,7 @@ static void upsample_trilinear_forward(float *out, const float *inp, const int *
                                        const float *lh, const int *iw, const float *lw, int64_t NC, int T, int H,
                                        int W, int To, int Ho, int Wo) {
     const int64_t frames = NC * To;
-#pragma omp parallel for if (frames * Ho * Wo > 32768)
+MOSA_PARALLEL_FOR(frames * Ho * Wo > 32768, ,
     for (int64_t fr = 0; fr < frames; fr++) {
         const int64_t i = fr / To;
         const int t = (int)(fr % To);
@@ -245,13 +245,13 @@ static void upsample_trilinear_forward(float *out, const float *inp, const int *
                           a1 * (b0 * (c0 * r10[w0] + c1 * r10[w1]) + b1 * (c0 * r11[w0] + c1 * r11[w1]));
             }
         }
-    }
+    });
 }
 
 static void upsample_trilinear_backward(float *dinp, const float *dout, const int *it, const float *lt, const int *ih,
                                         const float *lh, const int *iw, const float *lw, int64_t NC, int T, int H,
                                         int W, int To, int Ho, int Wo) {
-#pragma omp parallel for if (NC * To * Ho * Wo > 32768)
+MOSA_PARALLEL_FOR(NC * To * Ho * Wo > 32768, ,
     for (int64_t i = 0; i < NC; i++) {
         float *dv = dinp + i * T * H * W;
         for (int t = 0; t < To; t++) {
@@ -277,7 +277,7 @@ static void upsample_trilinear_backward(float *dinp, const float *dout, const in
                 }
             }
         }
-    }
+    });
 }
 
 /* Tables for all three dims from the arena: idx has 2*(To+Ho+Wo) ints, lam as many floats. */
@@ -396,7 +396,7 @@ static void avgpool_forward(float *out, const float *inp, const vol_params *p) {
     const int64_t frames = p->NC * p->To;
     const float inv = 1.0f / ((float)p->k[0] * p->k[1] * p->k[2]);
     const int kw = p->k[2], sw = p->s[2];
-#pragma omp parallel for if (frames * p->Ho * p->Wo * kw > 65536)
+MOSA_PARALLEL_FOR(frames * p->Ho * p->Wo * kw > 65536, ,
     for (int64_t fr = 0; fr < frames; fr++) {
         const int64_t i = fr / p->To;
         const int t = (int)(fr % p->To);
@@ -414,13 +414,13 @@ static void avgpool_forward(float *out, const float *inp, const vol_params *p) {
                 }
             for (int w = 0; w < p->Wo; w++) o[w] *= inv;
         }
-    }
+    });
 }
 
 static void avgpool_backward(float *dinp, const float *dout, const vol_params *p) {
     const float inv = 1.0f / ((float)p->k[0] * p->k[1] * p->k[2]);
     const int kw = p->k[2], sw = p->s[2];
-#pragma omp parallel for if (p->NC * p->To * p->Ho * p->Wo * kw > 65536)
+MOSA_PARALLEL_FOR(p->NC * p->To * p->Ho * p->Wo * kw > 65536, ,
     for (int64_t i = 0; i < p->NC; i++)
         for (int t = 0; t < p->To; t++)
             for (int h = 0; h < p->Ho; h++) {
@@ -433,7 +433,7 @@ static void avgpool_backward(float *dinp, const float *dout, const vol_params *p
                             for (int e = 0; e < kw; e++) r[w * sw + e] += v;
                         }
                     }
-            }
+            });
 }
 
 static void avgpool_bw(ctx *c, tape_node *n) {

@@ -25,14 +25,14 @@ double reduce_sum_all(const float *inp, int64_t N) {
     enum { NCHUNK = 64 };
     double part[NCHUNK];
     const int64_t chunk = (N + NCHUNK - 1) / NCHUNK;
-#pragma omp parallel for schedule(static) if (N > PAR_MIN)
+MOSA_PARALLEL_FOR(N > PAR_MIN, schedule(static),
     for (int k = 0; k < NCHUNK; k++) {
         const int64_t lo = min64(N, k * chunk), hi = min64(N, lo + chunk);
         double s = 0;
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
         for (int64_t i = lo; i < hi; i++) s += inp[i];
         part[k] = s;
-    }
+    });
     double total = 0;
     for (int k = 0; k < NCHUNK; k++) total += part[k];
     return total;
@@ -43,28 +43,28 @@ void reduce_sum_forward(float *out, const float *inp, int64_t outer, int64_t L, 
     if (inner == 1 && outer == 1) {
         out[0] = (float)reduce_sum_all(inp, L);
     } else if (inner == 1) {
-#pragma omp parallel for schedule(static) if (outer * L * inner > PAR_MIN)
+MOSA_PARALLEL_FOR(outer * L * inner > PAR_MIN, schedule(static),
         for (int64_t o = 0; o < outer; o++) {
             const float *row = inp + o * L;
             double s = 0;
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
             for (int64_t l = 0; l < L; l++) s += row[l];
             out[o] = (float)s;
-        }
+        });
     } else {
         const int64_t nb = (inner + RB - 1) / RB;
-#pragma omp parallel for schedule(static) if (outer * L * inner > PAR_MIN)
+MOSA_PARALLEL_FOR(outer * L * inner > PAR_MIN, schedule(static),
         for (int64_t t = 0; t < outer * nb; t++) {
             const int64_t o = t / nb, i0 = (t % nb) * RB, w = min64(RB, inner - i0);
             double acc[RB];
             for (int64_t j = 0; j < w; j++) acc[j] = 0;
             for (int64_t l = 0; l < L; l++) {
                 const float *p = inp + (o * L + l) * inner + i0;
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t j = 0; j < w; j++) acc[j] += p[j];
             }
             for (int64_t j = 0; j < w; j++) out[o * inner + i0 + j] = (float)acc[j];
-        }
+        });
     }
 }
 
@@ -145,16 +145,16 @@ static inline void softmax_cols(float *out, const float *x, int64_t L, int64_t i
 
 static void softmax_any(float *out, const float *inp, int64_t outer, int64_t L, int64_t inner, int log_form) {
     if (inner == 1) {
-#pragma omp parallel for schedule(static) if (outer * L * inner > PAR_MIN / 4)
-        for (int64_t o = 0; o < outer; o++) softmax_row(out + o * L, inp + o * L, L, log_form);
+MOSA_PARALLEL_FOR(outer * L * inner > PAR_MIN / 4, schedule(static),
+        for (int64_t o = 0; o < outer; o++) softmax_row(out + o * L, inp + o * L, L, log_form););
     } else {
         const int64_t nb = (inner + RB - 1) / RB;
-#pragma omp parallel for schedule(static) if (outer * L * inner > PAR_MIN / 4)
+MOSA_PARALLEL_FOR(outer * L * inner > PAR_MIN / 4, schedule(static),
         for (int64_t t = 0; t < outer * nb; t++) {
             const int64_t o = t / nb, i0 = (t % nb) * RB;
             const int64_t off = o * L * inner + i0;
             softmax_cols(out + off, inp + off, L, inner, min64(RB, inner - i0), log_form);
-        }
+        });
     }
 }
 
@@ -197,26 +197,26 @@ void log_softmax_forward_ref(float *out, const float *inp, int64_t outer, int64_
 static void softmax_bw_any(float *dinp, const float *out, const float *dout, int64_t outer, int64_t L,
                            int64_t inner, int log_form) {
     if (inner == 1) {
-#pragma omp parallel for schedule(static) if (outer * L * inner > PAR_MIN)
+MOSA_PARALLEL_FOR(outer * L * inner > PAR_MIN, schedule(static),
         for (int64_t o = 0; o < outer; o++) {
             const float *y = out + o * L, *g = dout + o * L;
             float *d = dinp + o * L;
             float dot = 0;
             if (log_form) {
-#pragma omp simd reduction(+ : dot)
+_Pragma("omp simd reduction(+ : dot)")
                 for (int64_t l = 0; l < L; l++) dot += g[l];
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t l = 0; l < L; l++) d[l] += g[l] - expf_vec(y[l]) * dot;
             } else {
-#pragma omp simd reduction(+ : dot)
+_Pragma("omp simd reduction(+ : dot)")
                 for (int64_t l = 0; l < L; l++) dot += g[l] * y[l];
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t l = 0; l < L; l++) d[l] += y[l] * (g[l] - dot);
             }
-        }
+        });
     } else {
         const int64_t nb = (inner + RB - 1) / RB;
-#pragma omp parallel for schedule(static) if (outer * L * inner > PAR_MIN)
+MOSA_PARALLEL_FOR(outer * L * inner > PAR_MIN, schedule(static),
         for (int64_t t = 0; t < outer * nb; t++) {
             const int64_t o = t / nb, i0 = (t % nb) * RB, w = min64(RB, inner - i0);
             const int64_t off = o * L * inner + i0;
@@ -225,10 +225,10 @@ static void softmax_bw_any(float *dinp, const float *out, const float *dout, int
             for (int64_t l = 0; l < L; l++) {
                 const float *y = out + off + l * inner, *g = dout + off + l * inner;
                 if (log_form) {
-#pragma omp simd
+_Pragma("omp simd")
                     for (int64_t j = 0; j < w; j++) dot[j] += g[j];
                 } else {
-#pragma omp simd
+_Pragma("omp simd")
                     for (int64_t j = 0; j < w; j++) dot[j] += g[j] * y[j];
                 }
             }
@@ -236,14 +236,14 @@ static void softmax_bw_any(float *dinp, const float *out, const float *dout, int
                 const float *y = out + off + l * inner, *g = dout + off + l * inner;
                 float *d = dinp + off + l * inner;
                 if (log_form) {
-#pragma omp simd
+_Pragma("omp simd")
                     for (int64_t j = 0; j < w; j++) d[j] += g[j] - expf_vec(y[j]) * dot[j];
                 } else {
-#pragma omp simd
+_Pragma("omp simd")
                     for (int64_t j = 0; j < w; j++) d[j] += y[j] * (g[j] - dot[j]);
                 }
             }
-        }
+        });
     }
 }
 
@@ -304,13 +304,13 @@ static void reduce_backward(ctx *c, tape_node *n) {
     if (!gx) return;
     const int64_t outer = n->ip[0], L = n->ip[1], inner = n->ip[2];
     const float scale = n->fp[0], *go = n->out->grad;
-#pragma omp parallel for schedule(static) if (outer * L * inner > PAR_MIN)
+MOSA_PARALLEL_FOR(outer * L * inner > PAR_MIN, schedule(static),
     for (int64_t r = 0; r < outer * L; r++) {
         const float *g = go + (r / L) * inner;
         float *d = gx + r * inner;
-#pragma omp simd
+_Pragma("omp simd")
         for (int64_t i = 0; i < inner; i++) d[i] += g[i] * scale;
-    }
+    });
 }
 
 static tensor *reduce_op(ctx *c, tensor *x, int axis, int keepdim, int mean, const char *name) {

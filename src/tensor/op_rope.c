@@ -111,11 +111,11 @@ static void rope_backward(ctx *c, tape_node *n) {
     const float *dy = n->out->grad;
     const int64_t rows = t_numel(x) / (P ? 2 * P : 1);
     if (P == 0) return;
-#pragma omp parallel for if (rows * P > 32768)
+MOSA_PARALLEL_FOR(rows * P > 32768, ,
     for (int64_t r = 0; r < rows; r++) {
         const int64_t t = r % T;
         rope_row_inverse_acc(gx + r * 2 * P, dy + r * 2 * P, cs + t * P, sn + t * P, P);
-    }
+    });
 }
 
 tensor *op_rope(ctx *c, tensor *x, const float *cos_tab, const float *sin_tab) {
@@ -143,11 +143,11 @@ tensor *op_rope(ctx *c, tensor *x, const float *cos_tab, const float *sin_tab) {
     float *od = o->data;
     if (P > 0) {
         const tensor *xc = x;
-#pragma omp parallel for if (rows * P > 32768)
+MOSA_PARALLEL_FOR(rows * P > 32768, ,
         for (int64_t r = 0; r < rows; r++) {
             const int64_t t = r % T;
             rope_row(od + r * D, xc->data + rope_row_offset(xc, r), cs + t * P, sn + t * P, (int)P);
-        }
+        });
     }
     tape_node *n = tape_push(c, "rope", rope_backward, o, 1, &x);
     if (n) {

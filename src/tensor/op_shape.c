@@ -26,7 +26,7 @@ static void strided_apply(float *dst, const int64_t *dst_stride, const float *sr
     }
     const int64_t outer = sh[0] * sh[1] * sh[2] * sh[3], L = sh[4];
     if (outer == 0 || L == 0) return;
-#pragma omp parallel for schedule(static) if (outer * L > SHAPE_PAR_MIN && outer > 1)
+MOSA_PARALLEL_FOR(outer * L > SHAPE_PAR_MIN && outer > 1, schedule(static),
     for (int64_t o = 0; o < outer; o++) {
         int64_t r = o;
         const int64_t i3 = r % sh[3];
@@ -38,7 +38,7 @@ static void strided_apply(float *dst, const int64_t *dst_stride, const float *sr
         const float *s = src + i0 * ss[0] + i1 * ss[1] + i2 * ss[2] + i3 * ss[3];
         if (ds[4] == 1 && ss[4] == 1) {
             if (acc) {
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t i = 0; i < L; i++) d[i] += s[i];
             } else {
                 memcpy(d, s, (size_t)L * sizeof(float));
@@ -48,7 +48,7 @@ static void strided_apply(float *dst, const int64_t *dst_stride, const float *sr
         } else {
             for (int64_t i = 0; i < L; i++) d[i * ds[4]] = s[i * ss[4]];
         }
-    }
+    });
 }
 
 static void contiguous_strides_of(int nd, const int64_t *shape, int64_t *st) {
@@ -73,16 +73,16 @@ typedef struct emb_saved {
 // dout is (n,C), dweight (V,C)
 static void embedding_backward(float *dweight, const float *dout, const int32_t *ids, int64_t n, int64_t C) {
     const int64_t nb = (C + EMB_CB - 1) / EMB_CB;
-#pragma omp parallel for schedule(static) if (n * C > SHAPE_PAR_MIN && nb > 1)
+MOSA_PARALLEL_FOR(n * C > SHAPE_PAR_MIN && nb > 1, schedule(static),
     for (int64_t blk = 0; blk < nb; blk++) {
         const int64_t c0 = blk * EMB_CB, L = (c0 + EMB_CB < C ? c0 + EMB_CB : C) - c0;
         for (int64_t k = 0; k < n; k++) {
             float *d = dweight + (int64_t)ids[k] * C + c0;
             const float *g = dout + k * C + c0;
-#pragma omp simd
+_Pragma("omp simd")
             for (int64_t i = 0; i < L; i++) d[i] += g[i];
         }
-    }
+    });
 }
 
 static void embedding_bw(ctx *c, tape_node *n) {
@@ -115,14 +115,14 @@ tensor *op_embedding(ctx *c, tensor *weight, const int32_t *ids, int nd, const i
     tensor *out = t_new(c, nd + 1, oshape);
     if (!out) return NULL;
     const int64_t s0 = weight->stride[0], s1 = weight->stride[1];
-#pragma omp parallel for schedule(static) if (count * C > SHAPE_PAR_MIN)
+MOSA_PARALLEL_FOR(count * C > SHAPE_PAR_MIN, schedule(static),
     for (int64_t k = 0; k < count; k++) {
         const float *row = weight->data + (int64_t)ids[k] * s0;
         float *o = out->data + k * C;
         if (s1 == 1) memcpy(o, row, (size_t)C * sizeof(float));
         else
             for (int64_t i = 0; i < C; i++) o[i] = row[i * s1];
-    }
+    });
     tape_node *n = tape_push(c, "embedding", embedding_bw, out, 1, &weight);
     if (n) {
         emb_saved *s = arena_alloc(&c->mem, sizeof *s);
@@ -279,8 +279,8 @@ tensor *op_pad(ctx *c, tensor *x, const int64_t *before, const int64_t *after, f
     if (!out) return NULL;
     const int64_t k = t_numel(out);
     float *po = out->data;
-#pragma omp parallel for simd schedule(static) if (k > SHAPE_PAR_MIN)
-    for (int64_t i = 0; i < k; i++) po[i] = value;
+MOSA_PARALLEL_FOR(k > SHAPE_PAR_MIN, simd schedule(static),
+    for (int64_t i = 0; i < k; i++) po[i] = value;);
     contiguous_strides_of(out->nd, out->shape, ost);
     int64_t off = 0;
     for (int d = 0; d < x->nd; d++) off += before[d] * ost[d];

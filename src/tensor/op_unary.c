@@ -74,47 +74,47 @@ static inline float gelu_tanh_vec(float x, float *s) {
 void unary_forward(float *out, const float *inp, int64_t N, unary_kind kind) {
     switch (kind) {
     case UNARY_EXP:
-#pragma omp parallel for simd if (N > PAR_TRANS)
-        for (int64_t i = 0; i < N; i++) out[i] = expf_vec(inp[i]);
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = expf_vec(inp[i]););
         break;
     case UNARY_LOG:
-#pragma omp parallel for if (N > PAR_TRANS)
-        for (int64_t i = 0; i < N; i++) out[i] = logf(inp[i]);
+MOSA_PARALLEL_FOR(N > PAR_TRANS, ,
+        for (int64_t i = 0; i < N; i++) out[i] = logf(inp[i]););
         break;
     case UNARY_SQRT:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) out[i] = sqrtf(inp[i]);
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = sqrtf(inp[i]););
         break;
     case UNARY_SQUARE:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) out[i] = inp[i] * inp[i];
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = inp[i] * inp[i];);
         break;
     case UNARY_RELU:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) out[i] = inp[i] < 0.0f ? 0.0f : inp[i]; /* NaN passes */
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = inp[i] < 0.0f ? 0.0f : inp[i];); /* NaN passes */
         break;
     case UNARY_SILU:
-#pragma omp parallel for simd if (N > PAR_TRANS)
-        for (int64_t i = 0; i < N; i++) out[i] = inp[i] * sigmoid_vec(inp[i]);
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = inp[i] * sigmoid_vec(inp[i]););
         break;
     case UNARY_SIGMOID:
-#pragma omp parallel for simd if (N > PAR_TRANS)
-        for (int64_t i = 0; i < N; i++) out[i] = sigmoid_vec(inp[i]);
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = sigmoid_vec(inp[i]););
         break;
     case UNARY_TANH:
-#pragma omp parallel for simd if (N > PAR_TRANS)
-        for (int64_t i = 0; i < N; i++) out[i] = tanh_vec(inp[i]);
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = tanh_vec(inp[i]););
         break;
     case UNARY_GELU:
-#pragma omp parallel for simd if (N > PAR_TRANS)
-        for (int64_t i = 0; i < N; i++) out[i] = inp[i] * normal_cdf_vec(inp[i]);
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
+        for (int64_t i = 0; i < N; i++) out[i] = inp[i] * normal_cdf_vec(inp[i]););
         break;
     case UNARY_GELU_TANH:
-#pragma omp parallel for simd if (N > PAR_TRANS)
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
         for (int64_t i = 0; i < N; i++) {
             float s;
             out[i] = gelu_tanh_vec(inp[i], &s);
-        }
+        });
         break;
     default: MOSA_ASSERT(0 && "unary_forward: unknown kind");
     }
@@ -147,50 +147,50 @@ void unary_backward(float *dinp, const float *inp, const float *out, const float
                     unary_kind kind) {
     switch (kind) {
     case UNARY_EXP:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * out[i];
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * out[i];);
         break;
     case UNARY_LOG:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] / inp[i];
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] / inp[i];);
         break;
     case UNARY_SQRT:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * 0.5f / out[i];
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * 0.5f / out[i];);
         break;
     case UNARY_SQUARE:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * 2.0f * inp[i];
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * 2.0f * inp[i];);
         break;
     case UNARY_RELU:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;);
         break;
     case UNARY_SILU:
-#pragma omp parallel for simd if (N > PAR_TRANS)
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
         for (int64_t i = 0; i < N; i++) {
             const float s = sigmoid_vec(inp[i]);
             dinp[i] += dout[i] * s * (1.0f + inp[i] * (1.0f - s));
-        }
+        });
         break;
     case UNARY_SIGMOID:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * out[i] * (1.0f - out[i]););
         break;
     case UNARY_TANH:
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+        for (int64_t i = 0; i < N; i++) dinp[i] += dout[i] * (1.0f - out[i] * out[i]););
         break;
     case UNARY_GELU:
-#pragma omp parallel for simd if (N > PAR_TRANS)
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
         for (int64_t i = 0; i < N; i++) {
             const float x = inp[i];
             const float pdf = INV_SQRT_2PI * expf_vec(-0.5f * x * x);
             dinp[i] += dout[i] * (normal_cdf_vec(x) + x * pdf);
-        }
+        });
         break;
     case UNARY_GELU_TANH:
-#pragma omp parallel for simd if (N > PAR_TRANS)
+MOSA_PARALLEL_FOR(N > PAR_TRANS, simd,
         for (int64_t i = 0; i < N; i++) {
             const float x = inp[i];
             float s;
@@ -198,7 +198,7 @@ void unary_backward(float *dinp, const float *inp, const float *out, const float
             /* d/dx x s(2u) = s + 2 x s (1-s) u', u' = sqrt(2/pi)(1 + 3c x^2) */
             const float du = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * x * x);
             dinp[i] += dout[i] * (s + 2.0f * x * s * (1.0f - s) * du);
-        }
+        });
         break;
     default: MOSA_ASSERT(0 && "unary_backward: unknown kind");
     }
@@ -295,8 +295,8 @@ static void dropout_backward(ctx *c, tape_node *n) {
     const uint8_t *keep = n->saved;
     const float scale = n->fp[0], *go = o->grad;
     const int64_t N = t_numel(o);
-#pragma omp parallel for simd if (N > PAR_CHEAP)
-    for (int64_t i = 0; i < N; i++) gx[i] += keep[i] ? go[i] * scale : 0.0f;
+MOSA_PARALLEL_FOR(N > PAR_CHEAP, simd,
+    for (int64_t i = 0; i < N; i++) gx[i] += keep[i] ? go[i] * scale : 0.0f;);
 }
 
 tensor *op_dropout(ctx *c, tensor *x, float p) {

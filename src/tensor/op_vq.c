@@ -28,21 +28,21 @@ int64_t vq_argmin_work_floats(int64_t N, int64_t K) { return K + vq_block_rows(N
 // z is (N,D), cb (K,D), idx (N); work vq_argmin_work_floats(N,K) floats
 void vq_argmin(int32_t *idx, float *work, const float *z, const float *cb, int64_t N, int64_t K, int64_t D) {
     float *cn = work, *dots = work + K;
-#pragma omp parallel for schedule(static) if (K * D > VQ_PAR_MIN)
+MOSA_PARALLEL_FOR(K * D > VQ_PAR_MIN, schedule(static),
     for (int64_t k = 0; k < K; k++) {
         const float *r = cb + k * D;
         float s = 0;
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
         for (int64_t d = 0; d < D; d++) s += r[d] * r[d];
         cn[k] = s;
-    }
+    });
     const int64_t nb = vq_block_rows(N, K);
     for (int64_t n0 = 0; n0 < N; n0 += nb) {
         const int64_t m = n0 + nb < N ? nb : N - n0;
         /* dots (m,K) = z[n0:n0+m] (m,D) @ cb^T (D,K) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)K, (int)D, 1.0f, z + n0 * D, (int)D, cb,
                     (int)D, 0.0f, dots, (int)K);
-#pragma omp parallel for schedule(static) if (m * K > VQ_PAR_MIN)
+MOSA_PARALLEL_FOR(m * K > VQ_PAR_MIN, schedule(static),
         for (int64_t i = 0; i < m; i++) {
             const float *row = dots + i * K;
             float best = cn[0] - 2.0f * row[0];
@@ -55,7 +55,7 @@ void vq_argmin(int32_t *idx, float *work, const float *z, const float *cb, int64
                 }
             }
             idx[n0 + i] = bi;
-        }
+        });
     }
 }
 
@@ -89,8 +89,8 @@ static void vq_st_bw(ctx *c, tape_node *n) {
     if (!gz) return;
     const float *go = n->out->grad;
     const int64_t k = t_numel(n->out);
-#pragma omp parallel for simd schedule(static) if (k > VQ_PAR_MIN)
-    for (int64_t i = 0; i < k; i++) gz[i] += go[i];
+MOSA_PARALLEL_FOR(k > VQ_PAR_MIN, simd schedule(static),
+    for (int64_t i = 0; i < k; i++) gz[i] += go[i];);
 }
 
 /* loss = beta*mean((z-sg(q))^2) + mean((sg(z)-q)^2): dz += g*beta*2(z-q)/(N*D) and
@@ -106,28 +106,28 @@ static void vq_loss_bw(ctx *c, tape_node *n) {
     const float *zd = z->data, *cd = cb->data;
     if (gz) {
         const float a = g * n->fp[0] * inv;
-#pragma omp parallel for schedule(static) if (N * D > VQ_PAR_MIN)
+MOSA_PARALLEL_FOR(N * D > VQ_PAR_MIN, schedule(static),
         for (int64_t i = 0; i < N; i++) {
             const float *zr = zd + i * D, *q = cd + (int64_t)idx[i] * D;
             float *d = gz + i * D;
-#pragma omp simd
+_Pragma("omp simd")
             for (int64_t j = 0; j < D; j++) d[j] += a * (zr[j] - q[j]);
-        }
+        });
     }
     if (gc) {
         /* Scatter over codes: each thread owns a column block, so shared codes never race. */
         const float a = g * inv;
         const int64_t nb = (D + VQ_CB - 1) / VQ_CB;
-#pragma omp parallel for schedule(static) if (N * D > VQ_PAR_MIN && nb > 1)
+MOSA_PARALLEL_FOR(N * D > VQ_PAR_MIN && nb > 1, schedule(static),
         for (int64_t blk = 0; blk < nb; blk++) {
             const int64_t c0 = blk * VQ_CB, L = (c0 + VQ_CB < D ? c0 + VQ_CB : D) - c0;
             for (int64_t i = 0; i < N; i++) {
                 const float *zr = zd + i * D + c0, *q = cd + (int64_t)idx[i] * D + c0;
                 float *d = gc + (int64_t)idx[i] * D + c0;
-#pragma omp simd
+_Pragma("omp simd")
                 for (int64_t j = 0; j < L; j++) d[j] += a * (q[j] - zr[j]);
             }
-        }
+        });
     }
 }
 
@@ -160,15 +160,15 @@ tensor *op_vq(ctx *c, tensor *z, tensor *codebook, int32_t *indices_out, float b
     tensor *zq = t_new(c, 2, z->shape);
     if (!zq) return NULL;
     double sse = 0;
-#pragma omp parallel for schedule(static) reduction(+ : sse) if (N * D > VQ_PAR_MIN)
+MOSA_PARALLEL_FOR(N * D > VQ_PAR_MIN, schedule(static) reduction(+ : sse),
     for (int64_t i = 0; i < N; i++) {
         const float *q = codebook->data + (int64_t)idx[i] * D, *zr = z->data + i * D;
         memcpy(zq->data + i * D, q, (size_t)D * sizeof(float));
         float s = 0;
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
         for (int64_t j = 0; j < D; j++) s += (zr[j] - q[j]) * (zr[j] - q[j]);
         sse += s;
-    }
+    });
     tape_push(c, "vq", vq_st_bw, zq, 1, &z);
     if (loss_out) {
         tensor *loss = t_new(c, 0, NULL);

@@ -45,14 +45,14 @@ void adamw_step(adamw *o, param_store *ps, float lr) {
         const size_t off = (size_t)(t->data - ps->data), n = (size_t)t_numel(t);
         float *p = t->data, *g = t->grad, *m = o->m + off, *v = o->v + off;
         const float decay = (o->cfg.decay_all || t->nd >= 2) ? 1.0f - lr * o->cfg.weight_decay : 1.0f;
-#pragma omp parallel for simd if (n > 262144)
+MOSA_PARALLEL_FOR(n > 262144, simd,
         for (size_t j = 0; j < n; j++) {
             p[j] *= decay;
             m[j] = m[j] * b1 + (1.0f - b1) * g[j];
             v[j] = v[j] * b2 + (1.0f - b2) * g[j] * g[j];
             const float denom = sqrtf(v[j]) / bc2_sqrt + eps;
             p[j] -= step_size * (m[j] / denom);
-        }
+        });
     }
 }
 
@@ -102,8 +102,8 @@ void ema_update(ema *e, const param_store *ps) {
     float *s = e->shadow;
     const float *p = ps->data;
     const size_t n = e->numel;
-#pragma omp parallel for simd if (n > 262144)
-    for (size_t j = 0; j < n; j++) s[j] = d * s[j] + k * p[j];
+MOSA_PARALLEL_FOR(n > 262144, simd,
+    for (size_t j = 0; j < n; j++) s[j] = d * s[j] + k * p[j];);
 }
 
 void ema_swap(ema *e, param_store *ps) {

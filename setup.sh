@@ -61,7 +61,6 @@ if [ "$do_test" = 1 ]; then
   ctest --test-dir build --output-on-failure -j "$jobs"
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Sanitize >/dev/null
   cmake --build build-sanitize -j "$jobs"
-  # ASan's leak checker needs ptrace, which some sandboxes deny; leaks are checked separately.
-  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-sanitize --output-on-failure -j "$jobs" -E '^ref_fixtures$|^test_parity'
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-sanitize --output-on-failure -j "$jobs"
 fi

@@ -44,26 +44,6 @@ typedef struct att_in {
 /* Softmax pieces                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* e^x within 2 ulp for x in [-87.3, 88]; exactly 0 below (and for -inf). Cephes'
- * expf polynomial with a branch-free range reduction, so loops over it vectorize. */
-static inline float att_exp(float x) {
-    const float xc = x < -87.33f ? -87.33f : (x > 88.0f ? 88.0f : x);
-    const float n = floorf(xc * 1.44269504088896341f + 0.5f);
-    const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    const float y = p * r * r + r + 1.0f;
-    union {
-        int32_t i;
-        float f;
-    } u;
-    u.i = ((int32_t)n + 127) << 23;
-    return x < -87.33f ? 0.0f : y * u.f;
-}
 
 /* Number of leading keys of tile [j0, j0+nk) that query row i may see under the causal rule
  * j <= i + off (off = S - T). */
@@ -142,7 +122,7 @@ static void att_fwd_block(float *o, float *lse, float *qt, float *st, float *sta
 #pragma omp simd
         for (int i = 0; i < mq; i++) {
             const float safe = ms[i] == -INFINITY ? 0.0f : ms[i]; /* column sees nothing yet */
-            al[i] = att_exp(m[i] - safe);
+            al[i] = expf_vec(m[i] - safe);
             m[i] = ms[i];
             ms[i] = safe;
             l[i] *= al[i];
@@ -151,7 +131,7 @@ static void att_fwd_block(float *o, float *lse, float *qt, float *st, float *sta
             float *row = st + jj * ATT_BQ;
 #pragma omp simd
             for (int i = 0; i < mq; i++) {
-                const float p = att_exp(row[i] - ms[i]);
+                const float p = expf_vec(row[i] - ms[i]);
                 row[i] = p;
                 l[i] += p;
             }
@@ -244,7 +224,7 @@ static void att_bwd_keys(float *dq, float *dk, float *dv, float *pbuf, float *ds
                     for (int j = 0; j < nv; j++)
                         if (!km[j0 + j]) p[j] = -INFINITY;
 #pragma omp simd
-                for (int j = 0; j < nv; j++) p[j] = att_exp(p[j] - ls);
+                for (int j = 0; j < nv; j++) p[j] = expf_vec(p[j] - ls);
                 for (int j = nv; j < nk; j++) p[j] = 0.0f;
             }
             /* dV += P^T dO: (nk,mq) x (mq,D) */

@@ -14,6 +14,7 @@ typedef struct cli_command {
 
 int cmd_bench(int argc, char **argv);
 int cmd_ckpt(int argc, char **argv);
+int cmd_motion(int argc, char **argv);
 
 /* Prints "mosa <cmd>: <message>" and the library's last error to stderr; returns 1. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -308,7 +308,8 @@ static const char k_cmu_zup[] =
     "8.0000 -6.5000 91.7500 -35.0000 3.0000 -8.0000 -21.7090 12.9620 47.1560 16.7320 -10.1720 -29.7090 44.9300 -28.7090 41.5460 -34.0170 -38.7590 10.3780 2.0800 9.4680 15.9280 19.3340 46.1350 -3.4160 -12.8100 13.5230 -31.6110 43.8130 -8.8480 26.4030 -31.5220 22.9990 -38.6800 -41.3350 30.2040 37.7690 -2.3300 41.5640 -45.3350 46.9710 -47.9780 -24.7230 25.1430 -31.2500 6.7060 46.1010 9.0390 -33.3990 -17.7870 -47.8920 -18.9430 -43.8340 3.8400 31.1590 -15.8030 11.0750 -30.8750 -7.4390 -46.0310 30.1660 -46.0070 35.4010 -44.9290 16.1340 -18.2000 -38.7280 -12.6610 29.7460 -18.6280 -36.2810 29.7130 -37.0860 -26.6860 38.2620 -30.2720 -7.3640 13.8750 10.9330\r\n"
     ;
 /* SMPL-22 joints (metres) numpy's forward kinematics gives for k_cmu_yup at 20 fps: frame 0, and
- * 0.75 * frame 1 + 0.25 * frame 2; spine3 interpolated at 0.06/0.25 from Spine1 towards Neck. */
+ * 0.75 * frame 1 + 0.25 * frame 2; spine3 interpolated at 0.08/0.29 (the
+ * default body's spine3 / (spine3 + neck), smpl22_bone_lengths) from Spine1 towards Neck. */
 static const float k_cmu_expected[2 * 22 * 3] = {
     0.03, 0.925, -0.04,
     0.108980289, 0.85025894, -0.0600221874,
@@ -319,7 +320,7 @@ static const float k_cmu_expected[2 * 22 * 3] = {
     0.11056368, 1.13094741, -0.0155564568,
     -0.521873555, 0.331565047, 0.00413427233,
     -0.213419706, 0.915628262, -0.862226857,
-    0.153420585, 1.15000985, -0.0490740527,
+    0.15982449, 1.15285826, -0.0540824295,
     -0.509827215, 0.304712035, 0.14425494,
     -0.304209628, 0.823933523, -0.924269301,
     0.289134114, 1.21037424, -0.155213107,
@@ -341,7 +342,7 @@ static const float k_cmu_expected[2 * 22 * 3] = {
     -0.0532762358, 1.088216, 0.0245425124,
     0.579995255, 0.97071488, 0.580931687,
     -0.0317770812, 0.248163058, -0.0868421328,
-    -0.0472776667, 1.1342937, 0.00279602373,
+    -0.0463813287, 1.14117887, -0.000453451761,
     0.585254327, 0.942615064, 0.68352266,
     -0.0625808463, 0.138323987, -0.0469354278,
     -0.0282821979, 1.28020641, -0.0660678571,
@@ -537,12 +538,12 @@ static void test_export(void) {
                        "Yrotation Xrotation\n\tJOINT LeftUpLeg\n\t{\n\t\tOFFSET ";
     TEST_COND("MoMask's layout", !strncmp(text, head, strlen(head)));
     TEST_COND("frames and frame time", strstr(text, "\nMOTION\nFrames: 60\nFrame Time: 0.050000\n") != NULL);
-    const char *leg = strstr(text, "\t\tJOINT LeftLeg\n\t\t{\n\t\t\tOFFSET 0 -0.4");
+    const char *leg = strstr(text, "\t\tJOINT LeftLeg\n\t\t{\n\t\t\tOFFSET 0 -0.3");
     const char *eol = leg ? strchr(leg + 30, '\n') : NULL;
     TEST_COND("a joint: rest direction (0,-1,0) times the frame-0 length, 3 channels",
-              eol && !strncmp(eol - 2, " 0\n\t\t\tCHANNELS 3 Zrotation Yrotation Xrotation\n\t\t\tJOINT LeftFoot\n", 56));
+              eol && fabs(strtod(strstr(leg, "OFFSET 0 ") + 9, NULL) + 0.38) < 1e-6 && !strncmp(eol - 2, " 0\n\t\t\tCHANNELS 3 Zrotation Yrotation Xrotation\n\t\t\tJOINT LeftFoot\n", 56));
     const char *toe = strstr(text, "\t\t\t\tJOINT LeftToe\n");
-    TEST_COND("an End Site", toe && strstr(toe, "\t\t\t\t\tEnd Site\n\t\t\t\t\t{\n\t\t\t\t\t\tOFFSET 0 0 0.07") ==
+    TEST_COND("an End Site", toe && strstr(toe, "\t\t\t\t\tEnd Site\n\t\t\t\t\t{\n\t\t\t\t\t\tOFFSET 0 0 0.067") ==
                                         strstr(toe, "\t\t\t\t\tEnd Site"));
     bvh_file f;
     TEST_COND("the export parses", bvh_parse(&f, "e", (const uint8_t *)text, len) == MOSA_OK);

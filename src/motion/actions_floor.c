@@ -24,7 +24,8 @@ static pu_plank pu__plank(const mgen *g, float phi, float zt) {
     p.pitch = 0.5f * (float)M_PI - phi;
     v3 toe = v3_make(0, KIN_TOE_HEIGHT * g->s, zt);
     v3 A = kin_ankle_from_toe(&g->body, toe, g->flat + PU_TOE_PITCH, 0);
-    float L = PU_LEG_EXT * (g->body.length[J_L_KNEE] + g->body.length[J_L_ANKLE]);
+    /* ankle -> hip joints, then the hips' drop below the pelvis along the body's axis */
+    float L = PU_LEG_EXT * (g->body.length[J_L_KNEE] + g->body.length[J_L_ANKLE]) - g->body.offset[J_L_HIP].y;
     p.root = v3_make(0, A.y + L * cosf(p.pitch), A.z + L * sinf(p.pitch));
     return p;
 }

@@ -98,9 +98,10 @@ static split_geom legs__split_geom(const mgen *g, int front, float kh) {
     float dy = A.y - kh;
     float dz = sqrtf(fmaxf(ls * ls - dy * dy, 0));
     G.z_low = A.z + dz;
-    G.y_low = kh + 0.985f * lt;
+    float hip_low = kh + 0.985f * lt;             /* hip joints above the back knee */
+    G.y_low = hip_low - g->body.offset[J_L_HIP].y; /* the pelvis sits above the hip joints */
     float fk = KIN_ANKLE_HEIGHT * s + 0.97f * ls; /* front knee height, shin near vertical */
-    float ty = G.y_low - fk;
+    float ty = hip_low - fk;
     float hz = sqrtf(fmaxf(lt * lt - ty * ty, 0)) * 0.97f;
     G.front_toe = mg_stance_toe(g, front, v3_make(0, 0, G.z_low + hz), 0, width);
     return G;

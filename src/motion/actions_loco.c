@@ -422,7 +422,7 @@ mosa_status act_spin(mgen *g) {
         t = te[r] + 0.3f * k_ph;
     }
     if (reps > 8) reps = 8;
-    float hip = g->body.length[J_L_HIP];
+    float hip = g->body.offset[J_L_HIP].x; /* lateral offset of the hip joint */
     for (int i = 0; i < g->T; i++) {
         float tt = (float)i * g->dt;
         int r = 0;

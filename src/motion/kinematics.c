@@ -8,10 +8,11 @@ const int kin_limb_joints[4][3] = {
     {J_L_HIP, J_L_KNEE, J_L_ANKLE}, {J_R_HIP, J_R_KNEE, J_R_ANKLE},
     {J_L_SHOULDER, J_L_ELBOW, J_L_WRIST}, {J_R_SHOULDER, J_R_ELBOW, J_R_WRIST}};
 
-/* Collar angle: the shoulder joint sits lateral to the collar and slightly below it. */
-#define KIN_COLLAR_ANGLE 1.40f
-/* Neck angle: the head joint sits above the neck and about 11 degrees forward. */
-#define KIN_NECK_ANGLE 1.37f
+/* Pitch of the rest ankle->foot bone below horizontal (smpl22_rest_offsets; scale-free). */
+static float kin__foot_rest_pitch(void) {
+    const float *f = smpl22_rest_offsets[J_L_FOOT];
+    return atan2f(-f[1], f[2]);
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Body and forward kinematics                                                                */
@@ -22,9 +23,9 @@ void kin_body_init(kin_body *b, float height) {
     b->height = height;
     b->scale = height / KIN_DEFAULT_HEIGHT;
     for (int j = 0; j < SMPL22_J; j++) {
-        float l = smpl22_bone_lengths[j] * b->scale;
-        b->offset[j] = v3_make(smpl22_raw_offsets[j][0] * l, smpl22_raw_offsets[j][1] * l, smpl22_raw_offsets[j][2] * l);
-        b->length[j] = l;
+        const float *o = smpl22_rest_offsets[j];
+        b->offset[j] = v3_make(o[0] * b->scale, o[1] * b->scale, o[2] * b->scale);
+        b->length[j] = smpl22_bone_lengths[j] * b->scale;
     }
     b->flat_pitch = asinf((KIN_ANKLE_HEIGHT - KIN_TOE_HEIGHT) / smpl22_bone_lengths[J_L_FOOT]);
 }
@@ -63,14 +64,12 @@ quat kin_root_rot(float yaw, float pitch, float roll) {
 float kin_yaw_of(v3 f) { return atan2f(f.x, f.z); }
 
 quat kin_neutral_rot(int j) {
+    /* The rest skeleton already stands in the neutral pose (head over the neck, shoulders beside
+     * the collars, arms hanging); only the feet are turned from the rest foot pitch to flat. */
     switch (j) {
-    case J_NECK: return kin_rx(-KIN_NECK_ANGLE);
-    case J_L_COLLAR: return kin_rz(KIN_COLLAR_ANGLE);
-    case J_R_COLLAR: return kin_rz(-KIN_COLLAR_ANGLE);
-    case J_L_SHOULDER: return kin_rz(-KIN_COLLAR_ANGLE);
-    case J_R_SHOULDER: return kin_rz(KIN_COLLAR_ANGLE);
     case J_L_ANKLE:
-    case J_R_ANKLE: return kin_rx(asinf((KIN_ANKLE_HEIGHT - KIN_TOE_HEIGHT) / smpl22_bone_lengths[J_L_FOOT]));
+    case J_R_ANKLE:
+        return kin_rx(asinf((KIN_ANKLE_HEIGHT - KIN_TOE_HEIGHT) / smpl22_bone_lengths[J_L_FOOT]) - kin__foot_rest_pitch());
     default: return quat_identity();
     }
 }
@@ -101,8 +100,8 @@ quat kin_joint_rot(int j, float flex, float abd, float twist) {
     }
     quat a = quat_mul(kin_rx(sx * flex), quat_mul(kin_rz(sz * abd), kin_ry(sy * twist)));
     quat n = kin_neutral_rot(j);
-    /* Shoulders: the collar's neutral turn cancels, so N*A acts in the chest frame. Others: A
-     * acts in the parent frame on the neutral bone direction. */
+    /* Shoulders: N*A, with the collar's neutral rotation (identity) cancelling, acts in the chest
+     * frame. Others: A acts in the parent frame on the neutral bone direction. */
     if (j == J_L_SHOULDER || j == J_R_SHOULDER) return quat_mul(n, a);
     return quat_mul(a, n);
 }
@@ -166,7 +165,9 @@ void kin_foot_aim(kin_pose *p, const kin_body *b, int side, v3 dir) {
     if (v3_norm(ex) < 1e-4f) ex = v3_cross(v3_make(0, 1, 0), ez);
     ex = v3_normalize(ex);
     v3 ey = v3_cross(ez, ex);
-    p->rot[ankle] = quat_normalize(quat_mul(quat_conj(g[knee]), kin__frame(ex, ey, ez)));
+    /* The frame maps +Z to dir; the rest foot bone is +Z pitched down by its rest pitch. */
+    quat ga = quat_mul(kin__frame(ex, ey, ez), quat_conj(kin_rx(kin__foot_rest_pitch())));
+    p->rot[ankle] = quat_normalize(quat_mul(quat_conj(g[knee]), ga));
 }
 
 v3 kin_foot_dir(float pitch, float yaw) {
@@ -196,14 +197,14 @@ float kin_root_max_height(const kin_pose *p, const kin_body *b, int side, v3 ank
 }
 
 float kin_stand_height(const kin_body *b) {
-    return KIN_ANKLE_HEIGHT * b->scale + 0.995f * (b->length[J_L_KNEE] + b->length[J_L_ANKLE]);
+    return KIN_ANKLE_HEIGHT * b->scale + 0.995f * (b->length[J_L_KNEE] + b->length[J_L_ANKLE]) - b->offset[J_L_HIP].y;
 }
 
 void kin_pose_neutral(kin_pose *p, const kin_body *b) {
     p->root = v3_make(0, kin_stand_height(b), 0);
     for (int j = 0; j < SMPL22_J; j++) p->rot[j] = kin_neutral_rot(j);
     for (int side = 0; side < 2; side++) {
-        float x = (side ? -1.0f : 1.0f) * b->length[J_L_HIP];
+        float x = b->offset[side ? J_R_HIP : J_L_HIP].x;
         v3 ankle = v3_make(x, KIN_ANKLE_HEIGHT * b->scale, 0);
         v3 toe = v3_add(ankle, v3_scale(kin_foot_dir(b->flat_pitch, 0), b->length[J_L_FOOT]));
         kin_leg_place(p, b, side, toe, b->flat_pitch, 0, v3_make(0, 0, 1));

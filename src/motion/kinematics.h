@@ -3,8 +3,10 @@
  * A pose is the root (pelvis) position plus one local rotation per joint. Joint j's rotation
  * orients the bones from j to its children (HumanML3D's convention: the rotation of the parent
  * places the child, child = parent + G_parent * offset_child with G the product of the local
- * rotations down the chain). Rest offsets are smpl22_raw_offsets * smpl22_bone_lengths, scaled
- * by the body height, so forward kinematics keeps every bone length exact by construction.
+ * rotations down the chain). Rest offsets are smpl22_rest_offsets (a realistic standing skeleton,
+ * arms hanging) scaled by the body height, so forward kinematics keeps every bone length exact by
+ * construction. The limbs' rest bones (hip->knee->ankle, shoulder->elbow->wrist) point along -Y,
+ * which the two-bone IK relies on.
  * Frame: metres, Y up, a body in the neutral pose faces +Z with its left side at +X.
  *
  * This file is not a motion generator (library.h) and not HumanML3D's feature IK (features.h). */
@@ -56,7 +58,8 @@ quat kin_root_rot(float yaw, float pitch, float roll);
 float kin_yaw_of(v3 f);
 
 /* The local rotation of joint j in the neutral standing pose: head above the neck, shoulders
- * to the sides of the collars, arms hanging, feet flat. Identity for the other joints. */
+ * to the sides of the collars, arms hanging, feet flat. The rest skeleton is that pose except
+ * for the feet, so this is identity for every joint but the ankles. */
 quat kin_neutral_rot(int j);
 
 /* Local rotation of joint j from anatomical angles (radians), relative to the neutral pose:

@@ -17,11 +17,51 @@ const float smpl22_raw_offsets[SMPL22_J][3] = {
     {0, -1, 0}, {0, 1, 0},  {0, 0, 1},  {0, 0, 1},  {0, 1, 0},  {1, 0, 0},  {-1, 0, 0}, {0, 0, 1},
     {0, -1, 0}, {0, -1, 0}, {0, -1, 0}, {0, -1, 0}, {0, -1, 0}, {0, -1, 0}};
 
-/* Bone to the parent, metres (pelvis 0). Legs 0.40 + 0.40, foot 0.14, spine 0.11 + 0.13 + 0.06,
- * neck 0.19, head 0.10, collar 0.08, upper arm 0.28, forearm 0.25: standing height about 1.70 m. */
+/* Rest skeleton of mosa's default body (forward kinematics, src/motion/kinematics.c): offset of
+ * each joint from its parent, metres, in a natural standing pose with the arms hanging, facing
+ * +Z, Y up, the person's left at +X; left and right mirror each other. Proportions follow the
+ * SMPL template of an average adult scaled to 1.70 m: hips 0.06 to the side and 0.08 below the
+ * pelvis; straight legs (thigh 0.38, shank 0.40; kinematics' two-bone IK wants the knee->ankle and
+ * hip->knee bones along -Y at rest, so the ankle is not set back); the ankle->foot bone 0.12
+ * forward and 0.06 down, which is a flat foot with the ankle 0.08 and the toe base 0.02 above the
+ * floor (KIN_ANKLE_HEIGHT, KIN_TOE_HEIGHT); spine 0.12 + 0.14 + 0.08; neck 0.21 above spine3;
+ * the collars 0.08 to the side and 0.13 above spine3 (SMPL's collars sit high in the chest, not
+ * at spine3's level) and the shoulders 0.12 further out and 0.02 lower; upper arm 0.26 and
+ * forearm 0.25 straight down; the head joint 0.11 above and 0.04 in front of the neck. Standing,
+ * the pelvis is at about 0.94 m, the shoulders 1.39 m, the neck 1.49 m and the head joint 1.60 m.
+ * These are not t2m_raw_offsets' directions (which stay the rest directions of HumanML3D's
+ * feature IK, features.c). */
+const float smpl22_rest_offsets[SMPL22_J][3] = {
+    {0, 0, 0},          /* pelvis */
+    {0.06f, -0.08f, 0},  /* left hip */
+    {-0.06f, -0.08f, 0}, /* right hip */
+    {0, 0.12f, 0},      /* spine1 */
+    {0, -0.38f, 0},     /* left knee */
+    {0, -0.38f, 0},     /* right knee */
+    {0, 0.14f, 0},      /* spine2 */
+    {0, -0.40f, 0},     /* left ankle */
+    {0, -0.40f, 0},     /* right ankle */
+    {0, 0.08f, 0},      /* spine3 */
+    {0, -0.06f, 0.12f}, /* left foot */
+    {0, -0.06f, 0.12f}, /* right foot */
+    {0, 0.21f, 0},      /* neck */
+    {0.08f, 0.13f, 0},  /* left collar */
+    {-0.08f, 0.13f, 0}, /* right collar */
+    {0, 0.11f, 0.04f},  /* head */
+    {0.12f, -0.02f, 0}, /* left shoulder */
+    {-0.12f, -0.02f, 0},/* right shoulder */
+    {0, -0.26f, 0},     /* left elbow */
+    {0, -0.26f, 0},     /* right elbow */
+    {0, -0.25f, 0},     /* left wrist */
+    {0, -0.25f, 0}};    /* right wrist */
+
+/* Bone to the parent, metres (pelvis 0): the norms of smpl22_rest_offsets. Hip 0.100, thigh
+ * 0.38, shank 0.40, foot 0.134, spine 0.12 + 0.14 + 0.08, neck 0.21, head 0.117, collar 0.153,
+ * shoulder 0.122, upper arm 0.26, forearm 0.25: standing height about 1.70 m. */
 const float smpl22_bone_lengths[SMPL22_J] = {
-    0.0f,  0.09f, 0.09f, 0.11f, 0.40f, 0.40f, 0.13f, 0.40f, 0.40f, 0.06f, 0.14f,
-    0.14f, 0.19f, 0.08f, 0.08f, 0.10f, 0.12f, 0.12f, 0.28f, 0.28f, 0.25f, 0.25f};
+    0.0f,      0.1f,      0.1f,      0.12f,     0.38f,     0.38f,     0.14f,     0.40f,
+    0.40f,     0.08f,     0.134164f, 0.134164f, 0.21f,     0.152643f, 0.152643f, 0.117047f,
+    0.121655f, 0.121655f, 0.26f,     0.26f,     0.25f,     0.25f};
 
 const char *const op18_names[OP18_J] = {"nose",     "neck",      "right_shoulder", "right_elbow", "right_wrist",
                                         "left_shoulder", "left_elbow", "left_wrist", "right_hip", "right_knee",

@@ -28,8 +28,12 @@ extern const char *const smpl22_names[SMPL22_J];
 extern const int smpl22_parents[SMPL22_J];           /* -1 for the pelvis */
 extern const int smpl22_chains[5][6];                /* t2m_kinematic_chain, -1 terminated */
 extern const float smpl22_raw_offsets[SMPL22_J][3];  /* t2m_raw_offsets: unit rest directions */
-/* Rest bone lengths (metres) of mosa's default body, per joint (length of the bone to its parent;
- * 0 for the pelvis): an adult of about 1.70 m, close to HumanML3D's target skeleton. */
+/* Rest skeleton of mosa's default body, an adult of about 1.70 m close to the SMPL template:
+ * offset (metres) of each joint from its parent in the standing pose, arms hanging, facing +Z,
+ * Y up, left = +X (see skeleton.c). Forward kinematics (kinematics.h) builds poses on it. */
+extern const float smpl22_rest_offsets[SMPL22_J][3];
+/* Rest bone lengths (metres) of that body, per joint (length of the bone to its parent; 0 for
+ * the pelvis): the norms of smpl22_rest_offsets. */
 extern const float smpl22_bone_lengths[SMPL22_J];
 extern const char *const op18_names[OP18_J];
 extern const char *const bp33_names[BP33_J];

@@ -250,11 +250,11 @@ mosa_status act_toe_touch(mgen *g) {
         if (k >= 0 && k < n) d = u < 0.5f ? mg_smooth(u / 0.38f) : 1 - mg_smooth((u - 0.58f) / 0.38f);
         mspec sp;
         mspec_stand(&sp, g, o, 0);
-        sp.pitch += (1.05f + 0.15f * a) * d;
-        sp.sp_flex += (0.45f + 0.2f * a) * d;
+        sp.pitch += (1.35f + 0.2f * a) * d;
+        sp.sp_flex += (0.75f + 0.2f * a) * d;
         sp.nk_flex += 0.2f * d;
-        sp.root.z -= 0.14f * s * d;
-        sp.root.y -= 0.03f * s * d;
+        sp.root.z -= 0.2f * s * d;
+        sp.root.y -= 0.05f * s * d;
         mg_spec_resolve(g, &sp);
         /* hands reach for the toes */
         float reach = mg_smooth((d - 0.2f) / 0.8f);

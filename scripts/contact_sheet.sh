@@ -12,8 +12,8 @@ actions=(walk run jump_forward squat lunge front_kick wave_both clap side_stretc
          warrior_pose sit_down bow throw jumping_jacks push_up cartwheel)
 i=0
 for a in "${actions[@]}"; do
-  "$mosa" motion sample --action "$a" --seconds 4 --seed 7 -o "$tmp/$a.npy" >/dev/null
-  "$mosa" motion render "$tmp/$a.npy" -o "$tmp/$a/" --size 256x256 --camera elev=10,azim=30 >/dev/null
+  "$mosa" motion sample --action "$a" --seconds 6 --seed 7 -o "$tmp/$a.npy" >/dev/null
+  "$mosa" motion render "$tmp/$a.npy" -o "$tmp/$a/" --size 256x256 --camera elev=10,azim=30 --follow >/dev/null
   # the frame at 40% of the clip
   n=$(ls "$tmp/$a" | wc -l)
   f=$(ls "$tmp/$a" | sort | sed -n "$(( n * 2 / 5 + 1 ))p")

@@ -44,7 +44,7 @@ fi
 ok "render gif, orbit, confidence, half body, json" '"$mosa" motion render "$tmp/p2.npy" -o "$tmp/p.gif" --size 96x96 --trajectory orbit:30 --confidence --half-body --openpose-json "$tmp/json" >/dev/null'
 ok "gif and 40 json files" '[ -s "$tmp/p.gif" ] && [ "$(ls "$tmp/json" | wc -l)" -eq 40 ]'
 ok "json has 2 people" 'grep -o pose_keypoints_2d "$tmp/json/frame_000000.json" | wc -l | grep -q "^2$"'
-ok "render png frames" '"$mosa" motion render "$tmp/w.npy" -o "$tmp/frames/" --size 64x64 --fps 10 >/dev/null && [ "$(ls "$tmp/frames" | wc -l)" -eq 20 ]'
+ok "render png frames" '"$mosa" motion render "$tmp/w.npy" -o "$tmp/frames/" --size 64x64 --fps 10 --follow >/dev/null && [ "$(ls "$tmp/frames" | wc -l)" -eq 20 ]'
 expect_error "missing input" "cannot open" "$mosa" motion render "$tmp/nope.npy" -o "$tmp/y.mp4"
 printf 'not a numpy file at all' > "$tmp/bad.npy"
 expect_error "corrupt npy" "bad.npy" "$mosa" motion render "$tmp/bad.npy" -o "$tmp/y.mp4"

@@ -198,6 +198,36 @@ done:
 /* render                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
+/* A tracking camera, done by moving the world instead: subtracts from every frame the mean
+ * pelvis x,z of the people, smoothed over one second, so the camera keeps them framed. */
+static void follow_people(float *joints /*(P,T,22,3)*/, int P, int T) {
+    float *path = mosa_calloc((size_t)T * 2, sizeof(float));
+    if (!path) return;
+    for (int t = 0; t < T; t++) {
+        double x = 0, z = 0;
+        for (int p = 0; p < P; p++) x += joints[((size_t)p * T + t) * 66], z += joints[((size_t)p * T + t) * 66 + 2];
+        path[2 * t] = (float)(x / P), path[2 * t + 1] = (float)(z / P);
+    }
+    const int half = 10; /* 21 frames at 20 fps */
+    float *smooth = mosa_malloc(sizeof(float) * (size_t)T * 2);
+    if (!smooth) { mosa_free(path); return; }
+    for (int t = 0; t < T; t++) {
+        double x = 0, z = 0;
+        int n = 0;
+        for (int k = t - half; k <= t + half; k++)
+            if (k >= 0 && k < T) x += path[2 * k], z += path[2 * k + 1], n++;
+        smooth[2 * t] = (float)(x / n), smooth[2 * t + 1] = (float)(z / n);
+    }
+    for (int p = 0; p < P; p++)
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < 22; j++) {
+                float *q = joints + (((size_t)p * T + t) * 22 + j) * 3;
+                q[0] -= smooth[2 * t], q[2] -= smooth[2 * t + 1];
+            }
+    mosa_free(path);
+    mosa_free(smooth);
+}
+
 static void render_usage(FILE *f) {
     fprintf(f,
             "usage: mosa motion render IN.npy -o OUT.(mp4|gif|png|mkv|webm|avi) [options]\n"
@@ -211,13 +241,14 @@ static void render_usage(FILE *f) {
             "  --confidence            MimicMotion's confidence-aware colours (occluded parts dimmer)\n"
             "  --swap-rb               swap red and blue (MimicMotion's channel order)\n"
             "  --half-body             drop knees and ankles (upper-body framing)\n"
+            "  --follow                the camera travels with the people (smoothed pelvis path), for locomotion\n"
             "  --supersample N         anti-aliasing samples per pixel side, 1..8 (default 4; 1 = hard edges)\n"
             "  --openpose-json DIR     also write one OpenPose JSON per frame (ComfyUI/ControlNet form)\n");
 }
 
 static int motion_render(int argc, char **argv) {
     const char *cmd = "motion render", *in = NULL, *out = NULL, *cam_s = "", *traj_s = "fixed", *json_dir = NULL;
-    int W = 512, H = 512, conf_aware = 0, swap = 0, half = 0, ss = 4;
+    int W = 512, H = 512, conf_aware = 0, swap = 0, half = 0, ss = 4, follow = 0;
     float fps = 20.0f;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -225,6 +256,7 @@ static int motion_render(int argc, char **argv) {
         if (!strcmp(a, "--confidence")) { conf_aware = 1; continue; }
         if (!strcmp(a, "--swap-rb")) { swap = 1; continue; }
         if (!strcmp(a, "--half-body")) { half = 1; continue; }
+        if (!strcmp(a, "--follow")) { follow = 1; continue; }
         if (a[0] != '-') {
             if (in) return cli_error(cmd, "more than one input ('%s' and '%s')", in, a);
             in = a;
@@ -271,6 +303,8 @@ static int motion_render(int argc, char **argv) {
             mosa_free(joints);
             return cli_error(cmd, "%s: contains NaN or infinite values", in);
         }
+
+    if (follow) follow_people(joints, P, T);
 
     /* camera: parse, then fit the distance to the motion unless dist was given */
     camera_pose pose = camera_pose_default();
@@ -327,8 +361,8 @@ static int motion_render(int argc, char **argv) {
     char params[1024];
     snprintf(params, sizeof params,
              "{\"tool\": \"mosa motion render\", \"input\": \"%s\", \"size\": \"%dx%d\", \"fps\": %g, \"camera\": "
-             "\"elev=%g,azim=%g,dist=%g,fov=%g\", \"trajectory\": \"%s\", \"confidence\": %d, \"half_body\": %d}",
-             in, W, H, fps, pose.elev, pose.azim, pose.dist, pose.fov, traj_s, conf_aware, half);
+             "\"elev=%g,azim=%g,dist=%g,fov=%g\", \"trajectory\": \"%s\", \"confidence\": %d, \"half_body\": %d, \"follow\": %d}",
+             in, W, H, fps, pose.elev, pose.azim, pose.dist, pose.fov, traj_s, conf_aware, half, follow);
 
     /* frames, in chunks; containers stream, other outputs collect every frame */
     const int chunk = 64;

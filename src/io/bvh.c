@@ -5,6 +5,7 @@
  * foot-contact cleaner. Numbers are read and written in the C locale whatever the process
  * locale is (uselocale around each public call), so "0.05" is never written "0,05". */
 #define _GNU_SOURCE
+#include "base/text.h"
 #include "bvh.h"
 
 #include "../motion/skeleton.h"
@@ -12,29 +13,12 @@
 #include <ctype.h>
 #include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define BVH_MAX_ABS 1e9 /* largest magnitude accepted for any number */
-
-/* ------------------------------------------------------------------------------------------ */
-/* C locale for number conversion                                                              */
-/* ------------------------------------------------------------------------------------------ */
-
-static locale_t g_c_locale;
-static pthread_once_t g_c_locale_once = PTHREAD_ONCE_INIT;
-static void c_locale_init(void) { g_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
-/* Switches this thread to the C locale; returns the previous one for locale_restore. */
-static locale_t locale_enter(void) {
-    pthread_once(&g_c_locale_once, c_locale_init);
-    return g_c_locale ? uselocale(g_c_locale) : (locale_t)0;
-}
-static void locale_restore(locale_t old) {
-    if (old) uselocale(old);
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Lexer                                                                                       */
@@ -411,9 +395,9 @@ mosa_status bvh_parse(bvh_file *f, const char *name, const uint8_t *buf, size_t 
     L.n = len;
     L.line = 1;
     if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) L.i = 3; /* UTF-8 byte order mark */
-    locale_t old = locale_enter();
+    locale_t old = text_locale_enter();
     mosa_status s = parse_all(&L, f);
-    locale_restore(old);
+    text_locale_restore(old);
     if (s != MOSA_OK) bvh_free(f);
     return s;
 }
@@ -1103,9 +1087,9 @@ mosa_status bvh_format_smpl22(char **text, size_t *len, const float *joints, int
     *len = 0;
     sbuf b = {mosa_malloc(4096), 0, 4096, NULL, MOSA_OK};
     if (!b.p) return MOSA_ERR_NOMEM;
-    locale_t old = locale_enter();
+    locale_t old = text_locale_enter();
     mosa_status s = format_smpl22(&b, joints, T, opts);
-    locale_restore(old);
+    text_locale_restore(old);
     if (s != MOSA_OK) {
         mosa_free(b.p);
         return s;
@@ -1124,9 +1108,9 @@ mosa_status bvh_write_smpl22(const char *path, const float *joints, int T, const
         mosa_free(b.p);
         return s;
     }
-    locale_t old = locale_enter();
+    locale_t old = text_locale_enter();
     s = format_smpl22(&b, joints, T, opts);
-    locale_restore(old);
+    text_locale_restore(old);
     if (s == MOSA_OK) s = atomic_file_write(&af, b.p, b.len);
     mosa_free(b.p);
     if (s != MOSA_OK) {

@@ -4,6 +4,7 @@
  * What this is not: a spaCy replacement (the tagger is a lexicon plus rules, tuned on the short
  * motion descriptions HumanML3D holds) or a feature extractor. */
 #define _GNU_SOURCE
+#include "base/text.h"
 #include "humanml3d.h"
 
 #include "npy.h"
@@ -12,7 +13,6 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,18 +85,6 @@ static size_t utf8_invalid_at(const uint8_t *s, size_t n) {
     return n;
 }
 
-/* Numbers are read and written in the C locale whatever the process locale is. */
-static locale_t g_c_locale;
-static pthread_once_t g_c_locale_once = PTHREAD_ONCE_INIT;
-static void c_locale_init(void) { g_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
-static locale_t locale_enter(void) {
-    pthread_once(&g_c_locale_once, c_locale_init);
-    return g_c_locale ? uselocale(g_c_locale) : (locale_t)0;
-}
-static void locale_restore(locale_t old) {
-    if (old) uselocale(old);
-}
-
 /* Up to 40 bytes of s for an error message, control characters shown as '?', "..." if cut. */
 static const char *shown(const uint8_t *s, size_t n, char buf[48]) {
     size_t k = 0;
@@ -106,48 +94,6 @@ static const char *shown(const uint8_t *s, size_t n, char buf[48]) {
     return buf;
 }
 
-/* The shortest decimal that reads back as v (float32), written as Python writes floats
- * ("0.0", "2.5", "1e-05"). */
-static void fmt_f32(float v, char out[32]) {
-    char e[32];
-    int p;
-    for (p = 1; p <= 9; p++) {
-        snprintf(e, sizeof e, "%.*e", p - 1, (double)v);
-        if (strtof(e, NULL) == v) break;
-    }
-    /* e = [-]d[.ddd]e[+-]XX: digits and exponent */
-    char digits[16];
-    int nd = 0, neg = e[0] == '-';
-    const char *s = e + neg;
-    for (; *s && *s != 'e'; s++)
-        if (*s != '.') digits[nd++] = *s;
-    int ex = atoi(s + 1);
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    char *o = out;
-    if (neg) *o++ = '-';
-    if (ex >= -5 && ex < 16) {
-        if (ex < 0) {
-            *o++ = '0', *o++ = '.';
-            for (int i = -1; i > ex; i--) *o++ = '0';
-            for (int i = 0; i < nd; i++) *o++ = digits[i];
-        } else {
-            for (int i = 0; i <= ex; i++) *o++ = i < nd ? digits[i] : '0';
-            *o++ = '.';
-            if (nd > ex + 1)
-                for (int i = ex + 1; i < nd; i++) *o++ = digits[i];
-            else
-                *o++ = '0';
-        }
-        *o = 0;
-    } else {
-        *o++ = digits[0];
-        if (nd > 1) {
-            *o++ = '.';
-            for (int i = 1; i < nd; i++) *o++ = digits[i];
-        }
-        snprintf(o, 16, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
-    }
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* .npy files of the layout                                                                    */
@@ -378,9 +324,9 @@ static mosa_status texts_parse(const char *name, const uint8_t *buf, size_t len,
 }
 
 mosa_status hml_texts_parse(const char *name, const uint8_t *buf, size_t len, hml_text **texts, int *n) {
-    locale_t old = locale_enter();
+    locale_t old = text_locale_enter();
     mosa_status s = texts_parse(name, buf, len, texts, n);
-    locale_restore(old);
+    text_locale_restore(old);
     return s;
 }
 
@@ -422,8 +368,8 @@ static mosa_status texts_write(const char *path, const hml_text *texts, int n) {
             break;
         }
         char a[32], b[32];
-        fmt_f32(t->start, a);
-        fmt_f32(t->end, b);
+        text_fmt_f32(t->start, a);
+        text_fmt_f32(t->end, b);
         size_t need = strlen(t->caption) + strlen(tok) + strlen(a) + strlen(b) + 5;
         if (len + need > cap) {
             while (len + need > cap) cap *= 2;
@@ -442,9 +388,9 @@ static mosa_status texts_write(const char *path, const hml_text *texts, int n) {
 }
 
 mosa_status hml_texts_write(const char *path, const hml_text *texts, int n) {
-    locale_t old = locale_enter();
+    locale_t old = text_locale_enter();
     mosa_status s = texts_write(path, texts, n);
-    locale_restore(old);
+    text_locale_restore(old);
     return s;
 }
 

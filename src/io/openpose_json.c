@@ -5,6 +5,7 @@
  * (but still validates) anything else, with recursion bounded by OPJ_MAX_DEPTH. Numbers are read
  * and written in the C locale whatever the process locale is. */
 #define _GNU_SOURCE
+#include "base/text.h"
 #include "openpose_json.h"
 
 #include <dirent.h>
@@ -12,70 +13,12 @@
 #include <float.h>
 #include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 enum { KP = 18 * 3, MAX_SIDE_NUMBERS = 100000 };
-
-/* ------------------------------------------------------------------------------------------ */
-/* C locale, number formatting                                                                 */
-/* ------------------------------------------------------------------------------------------ */
-
-static locale_t g_c_locale;
-static pthread_once_t g_c_locale_once = PTHREAD_ONCE_INIT;
-static void c_locale_init(void) { g_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
-static locale_t locale_enter(void) {
-    pthread_once(&g_c_locale_once, c_locale_init);
-    return g_c_locale ? uselocale(g_c_locale) : (locale_t)0;
-}
-static void locale_restore(locale_t old) {
-    if (old) uselocale(old);
-}
-
-/* The shortest decimal that reads back as v (float32), written as Python writes floats
- * ("0.0", "1.0", "0.25", "1e-05"). */
-static void fmt_f32(float v, char out[32]) {
-    char e[32];
-    int p;
-    for (p = 1; p <= 9; p++) {
-        snprintf(e, sizeof e, "%.*e", p - 1, (double)v);
-        if (strtof(e, NULL) == v) break;
-    }
-    char digits[16];
-    int nd = 0, neg = e[0] == '-';
-    const char *s = e + neg;
-    for (; *s && *s != 'e'; s++)
-        if (*s != '.') digits[nd++] = *s;
-    int ex = atoi(s + 1);
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    char *o = out;
-    if (neg) *o++ = '-';
-    if (ex >= -5 && ex < 16) {
-        if (ex < 0) {
-            *o++ = '0', *o++ = '.';
-            for (int i = -1; i > ex; i--) *o++ = '0';
-            for (int i = 0; i < nd; i++) *o++ = digits[i];
-        } else {
-            for (int i = 0; i <= ex; i++) *o++ = i < nd ? digits[i] : '0';
-            *o++ = '.';
-            if (nd > ex + 1)
-                for (int i = ex + 1; i < nd; i++) *o++ = digits[i];
-            else
-                *o++ = '0';
-        }
-        *o = 0;
-    } else {
-        *o++ = digits[0];
-        if (nd > 1) {
-            *o++ = '.';
-            for (int i = 1; i < nd; i++) *o++ = digits[i];
-        }
-        snprintf(o, 16, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
-    }
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Writer                                                                                      */
@@ -128,9 +71,9 @@ static void format_frame(sbuf *b, const opj_frame *f, const opj_write_opts *o) {
         for (int k = 0; k < 18; k++) {
             const float *q = f->kp + ((size_t)p * 18 + (size_t)k) * 3;
             if (q[2] > o->min_confidence) {
-                fmt_f32(q[0], n1);
-                fmt_f32(q[1], n2);
-                fmt_f32(o->write_confidence ? q[2] : 1.0f, n3);
+                text_fmt_f32(q[0], n1);
+                text_fmt_f32(q[1], n2);
+                text_fmt_f32(o->write_confidence ? q[2] : 1.0f, n3);
             } else {
                 strcpy(n1, "0.0"), strcpy(n2, "0.0"), strcpy(n3, "0.0");
             }
@@ -159,14 +102,14 @@ static mosa_status format_frames(const opj_frame *frames, int n, int as_list, co
         return mosa_fail(MOSA_ERR_ARG, "OpenPose JSON: %d frames (0..%d)", n, OPJ_MAX_FRAMES);
     for (int i = 0; i < n; i++) MOSA_TRY(check_frame(&frames[i], i));
     sbuf b = {NULL, 0, 0, MOSA_OK};
-    locale_t old = locale_enter();
+    locale_t old = text_locale_enter();
     if (as_list) sb_str(&b, "[");
     for (int i = 0; i < n; i++) {
         if (i) sb_str(&b, ", ");
         format_frame(&b, &frames[i], o);
     }
     if (as_list) sb_str(&b, "]");
-    locale_restore(old);
+    text_locale_restore(old);
     if (b.status != MOSA_OK) {
         mosa_free(b.p);
         return b.status;
@@ -731,9 +674,9 @@ mosa_status opj_parse(const char *name, const uint8_t *buf, size_t len, const op
     *frames = NULL;
     *n = 0;
     jp p = {name ? name : "json", buf, len, 0, 0, 0};
-    locale_t old = locale_enter();
+    locale_t old = text_locale_enter();
     mosa_status s = parse_all(&p, opts, frames, n);
-    locale_restore(old);
+    text_locale_restore(old);
     return s;
 }
 

@@ -9,7 +9,7 @@
  * the frames (outside the timing) for looking at them. A benchmark, never a test. */
 #include "io/png.h"
 #include "motion/mapping.h"
-#include "motion/skeleton.h"
+#include "base/skeleton.h"
 #include "render/draw.h"
 #include "render/project.h"
 

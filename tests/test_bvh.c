@@ -11,8 +11,8 @@
  * error message. */
 #define _GNU_SOURCE
 #include "io/bvh.h"
-#include "motion/geom.h"
-#include "motion/skeleton.h"
+#include "base/geom.h"
+#include "base/skeleton.h"
 #include "test.h"
 
 #include <locale.h>

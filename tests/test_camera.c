@@ -3,7 +3,7 @@
  * and their error messages, and projection with confidence (occlusion by the body from the side
  * and from behind, occlusion between two people, the image border, points behind the camera). */
 #include "render/project.h"
-#include "motion/skeleton.h"
+#include "base/skeleton.h"
 #include "test.h"
 
 #include <string.h>

@@ -5,7 +5,7 @@
  * and R/B swap, half-body dropping, the xinsir stick scale, anti-aliased edges, whole videos
  * (parallel = one frame at a time), hostile coordinates, and the half-body parser. */
 #include "render/draw.h"
-#include "motion/skeleton.h"
+#include "base/skeleton.h"
 #include "test.h"
 
 #include <string.h>

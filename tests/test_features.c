@@ -18,7 +18,7 @@
  *   - mean/std against closed-form values, the feat_bias scaling; argument and non-finite input
  *     errors. */
 #include "motion/features.h"
-#include "motion/geom.h"
+#include "base/geom.h"
 #include "test.h"
 
 #include <string.h>

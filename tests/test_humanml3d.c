@@ -9,8 +9,8 @@
 #define _GNU_SOURCE
 #include "io/humanml3d.h"
 #include "io/npy.h"
-#include "motion/geom.h"
-#include "motion/skeleton.h"
+#include "base/geom.h"
+#include "base/skeleton.h"
 #include "test.h"
 
 #include <stdint.h>

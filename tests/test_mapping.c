@@ -10,7 +10,7 @@
  * standing pose: pelvis, hips, spine order, neck, head, collars, feet, left/right, agreement with
  * the direct OpenPose path, and HumanML3D's IK seeing the mapped figure face +Z. */
 #include "motion/features.h"
-#include "motion/geom.h"
+#include "base/geom.h"
 #include "motion/mapping.h"
 #include "test.h"
 

@@ -8,7 +8,7 @@
 #include "base/text.h"
 #include "bvh.h"
 
-#include "../motion/skeleton.h"
+#include "../base/skeleton.h"
 
 #include <ctype.h>
 #include <locale.h>

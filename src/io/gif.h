@@ -17,7 +17,7 @@
 #ifndef MOSA_IO_GIF_H
 #define MOSA_IO_GIF_H
 
-#include "io/image.h"
+#include "base/image.h"
 
 #define GIF_MAX_FRAMES 100000
 

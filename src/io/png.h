@@ -22,7 +22,7 @@
 #ifndef MOSA_IO_PNG_H
 #define MOSA_IO_PNG_H
 
-#include "io/image.h"
+#include "base/image.h"
 
 #define PNG_MAX_FILE_BYTES ((size_t)1 << 30) /* refuse PNG files larger than 1 GiB */
 #define PNG_MAX_TEXT_BYTES ((size_t)8 << 20) /* largest text chunk (parameters) read or written */

@@ -34,7 +34,7 @@
 #ifndef MOSA_IO_VIDEO_H
 #define MOSA_IO_VIDEO_H
 
-#include "io/image.h"
+#include "base/image.h"
 
 #define VIDEO_MAX_FRAMES 1000000 /* a reader refuses containers that declare more frames */
 #define VIDEO_MAX_FPS 1000.0

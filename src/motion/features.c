@@ -6,7 +6,7 @@
  * decoder's running sums are accumulated in double. */
 #include "features.h"
 
-#include "geom.h"
+#include "../base/geom.h"
 
 #include <math.h>
 #include <string.h>

@@ -58,7 +58,7 @@
 #ifndef MOSA_FEATURES_H
 #define MOSA_FEATURES_H
 
-#include "skeleton.h"
+#include "../base/skeleton.h"
 
 /* Offsets of the feature groups inside a 263-d row. */
 enum {

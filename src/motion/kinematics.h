@@ -13,8 +13,8 @@
 #ifndef MOSA_KINEMATICS_H
 #define MOSA_KINEMATICS_H
 
-#include "geom.h"
-#include "skeleton.h"
+#include "../base/geom.h"
+#include "../base/skeleton.h"
 
 #define KIN_DEFAULT_HEIGHT 1.70f /* the body smpl22_bone_lengths describes */
 #define KIN_TOE_HEIGHT 0.02f     /* foot joint (10/11) above the floor, flat foot, default body */

@@ -3,7 +3,7 @@
  * failure paths (every input gives finite output when it is finite). */
 #include "mapping.h"
 
-#include "geom.h"
+#include "../base/geom.h"
 
 /* `a` minus its component along the unit vector u. */
 static v3 map__reject(v3 a, v3 u) { return v3_sub(a, v3_scale(u, v3_dot(a, u))); }

@@ -12,7 +12,7 @@
 #ifndef MOSA_MAPPING_H
 #define MOSA_MAPPING_H
 
-#include "skeleton.h"
+#include "../base/skeleton.h"
 
 /* Face offsets (metres) used by map_smpl22_to_op18, in the head frame of each frame:
  * u = up along the torso (pelvis 0 -> neck 12; world +Y when degenerate), f = forward =

@@ -26,7 +26,7 @@
 #define MOSA_RENDER_CAMERA_H
 
 #include "base/base.h"
-#include "motion/geom.h"
+#include "base/geom.h"
 
 /* Where the camera is, relative to what it looks at. Angles in degrees, distances in metres. */
 typedef struct camera_pose {

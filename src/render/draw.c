@@ -7,7 +7,7 @@
  * (ellipse2Poly), so one span per row is exact. Cost: O(vertices + rows + covered pixels). */
 #include "render/draw.h"
 
-#include "motion/skeleton.h"
+#include "base/skeleton.h"
 
 #include <math.h>
 #include <pthread.h>

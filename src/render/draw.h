@@ -30,7 +30,7 @@
 #ifndef MOSA_RENDER_DRAW_H
 #define MOSA_RENDER_DRAW_H
 
-#include "io/image.h"
+#include "base/image.h"
 
 enum { DRAW_N_LIMBS = 17 };
 

@@ -6,7 +6,7 @@
 #ifndef MOSA_SKELETON_H
 #define MOSA_SKELETON_H
 
-#include "../base/base.h"
+#include "base.h"
 
 enum { SMPL22_J = 22, OP18_J = 18, BP33_J = 33, HML_DIM = 263, HML_FPS = 20 };
 

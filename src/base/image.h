@@ -6,7 +6,7 @@
 #ifndef MOSA_IO_IMAGE_H
 #define MOSA_IO_IMAGE_H
 
-#include "base/base.h"
+#include "base.h"
 
 #include <stdint.h>
 

@@ -2,7 +2,7 @@
  *
  * Not a place for pixel operations: drawing is src/render's, file formats are png.c, gif.c
  * and video.c. */
-#include "io/image.h"
+#include "image.h"
 
 #include <string.h>
 

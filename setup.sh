@@ -15,6 +15,7 @@ PACKAGES=(
   libopenblas-openmp-dev                   # GEMM under matmul/linear/conv (OpenMP build)
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # MP4 (H.264) video in and out
   libpng-dev                               # PNG frames
+  libcjson-dev                             # small JSON files (dataset meta.json)
   ffmpeg                                   # ffprobe, used by tests to check written videos
   clang libclang-rt-14-dev                 # libFuzzer and sanitizer runtimes (fuzz targets)
   python3-torch python3-numpy              # PyTorch reference fixtures and the bench comparison (tests only)

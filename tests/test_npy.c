@@ -613,7 +613,24 @@ static void test_hostile(void) {
     }
 }
 
+/* uint8 arrays (masks, flags) round trip, with NumPy's '|u1' header. */
+static void test_u8(void) {
+    uint8_t v[2 * 3 * 5];
+    for (int i = 0; i < 30; i++) v[i] = (uint8_t)(i * 37);
+    const int64_t shape[3] = {2, 3, 5};
+    uint8_t *enc;
+    size_t len;
+    TEST_COND("u8 encode", npy_encode(&enc, &len, NPY_U1, v, shape, 3) == MOSA_OK);
+    TEST_COND("u8 header text", memmem(enc, len, "'descr': '|u1'", 14) != NULL);
+    npy_array a;
+    TEST_COND("u8 parse", npy_parse(&a, enc, len) == MOSA_OK && a.dtype == NPY_U1 && a.nd == 3 && a.count == 30);
+    TEST_COND("u8 values", memcmp(a.data, v, 30) == 0);
+    npy_array_free(&a);
+    mosa_free(enc);
+}
+
 int main(void) {
+    test_u8();
     test_numpy_files();
     test_writer();
     test_variants();

@@ -479,13 +479,16 @@ static mosa_status shape_count(const int64_t *shape, int nd, size_t itemsize, si
     return MOSA_OK;
 }
 
+/* Bytes per element of the dtypes the writer supports. */
+static size_t write_itemsize(npy_dtype dtype) { return dtype == NPY_U1 ? 1 : dtype == NPY_F4 ? 4 : 8; }
+
 mosa_status npy_encode_header(uint8_t out[NPY_HEADER_MAX_ENCODED], size_t *out_len, npy_dtype dtype,
                               const int64_t *shape, int nd) {
     *out_len = 0;
-    if (dtype != NPY_F4 && dtype != NPY_I8)
-        return mosa_fail(MOSA_ERR_ARG, "npy: the writer writes float32 or int64 only, not %s", npy_dtype_name(dtype));
+    if (dtype != NPY_F4 && dtype != NPY_I8 && dtype != NPY_U1)
+        return mosa_fail(MOSA_ERR_ARG, "npy: the writer writes float32, int64 or uint8 only, not %s", npy_dtype_name(dtype));
     size_t count, bytes;
-    MOSA_TRY(shape_count(shape, nd, dtype == NPY_F4 ? 4 : 8, &count, &bytes));
+    MOSA_TRY(shape_count(shape, nd, write_itemsize(dtype), &count, &bytes));
     /* The dict as NumPy writes it: sorted keys, repr values, "'k': v, " each, then spaces so
      * that the first dimension can grow to 21 digits in place (GROWTH_AXIS_MAX_DIGITS). At most
      * 58 + 8 * 21 + 21 characters. */
@@ -521,7 +524,7 @@ mosa_status npy_encode(uint8_t **out, size_t *out_len, npy_dtype dtype, const vo
     uint8_t h[NPY_HEADER_MAX_ENCODED];
     size_t hl, count, bytes, total;
     MOSA_TRY(npy_encode_header(h, &hl, dtype, shape, nd));
-    MOSA_TRY(shape_count(shape, nd, dtype == NPY_F4 ? 4 : 8, &count, &bytes));
+    MOSA_TRY(shape_count(shape, nd, write_itemsize(dtype), &count, &bytes));
     if (count > 0 && !data) return mosa_fail(MOSA_ERR_ARG, "npy: no data for %zu elements", count);
     if (!mosa_add_ok(hl, bytes, &total)) return mosa_fail(MOSA_ERR_ARG, "npy: the file size overflows");
     uint8_t *buf = mosa_malloc(total);
@@ -538,7 +541,7 @@ static mosa_status npy_write(const char *path, npy_dtype dtype, const void *data
     uint8_t h[NPY_HEADER_MAX_ENCODED];
     size_t hl, count, bytes;
     mosa_status s = npy_encode_header(h, &hl, dtype, shape, nd);
-    if (s == MOSA_OK) s = shape_count(shape, nd, dtype == NPY_F4 ? 4 : 8, &count, &bytes);
+    if (s == MOSA_OK) s = shape_count(shape, nd, write_itemsize(dtype), &count, &bytes);
     if (s == MOSA_OK && count > 0 && !data) s = mosa_fail(MOSA_ERR_ARG, "npy: no data for %zu elements", count);
     if (s != MOSA_OK) return mosa_fail_context(s, "writing '%s'", path);
     atomic_file f;
@@ -554,4 +557,8 @@ mosa_status npy_write_f32(const char *path, const float *data, const int64_t *sh
 
 mosa_status npy_write_i64(const char *path, const int64_t *data, const int64_t *shape, int nd) {
     return npy_write(path, NPY_I8, data, shape, nd);
+}
+
+mosa_status npy_write_u8(const char *path, const uint8_t *data, const int64_t *shape, int nd) {
+    return npy_write(path, NPY_U1, data, shape, nd);
 }

@@ -78,13 +78,15 @@ mosa_status npy_encode_header(uint8_t out[NPY_HEADER_MAX_ENCODED], size_t *out_l
                               const int64_t *shape, int nd);
 /* Encodes an array as np.save would (v1.0: np.save switches to v2.0 only for headers past
  * 65535 bytes, which 8 dims never reach; 64-byte aligned; NumPy's dict text and padding):
- * *out = new buffer (mosa_free it) of *out_len bytes. dtype must be NPY_F4 or NPY_I8 (data is
- * float or int64_t accordingly, little-endian, C order). */
+ * *out = new buffer (mosa_free it) of *out_len bytes. dtype must be NPY_F4, NPY_I8 or NPY_U1 (data is
+ * float, int64_t or uint8_t accordingly, little-endian, C order). */
 mosa_status npy_encode(uint8_t **out, size_t *out_len, npy_dtype dtype, const void *data, const int64_t *shape,
                        int nd);
 /* Writes float32 data of the given shape to path atomically (np.save's bytes). */
 mosa_status npy_write_f32(const char *path, const float *data, const int64_t *shape, int nd);
 /* Writes int64 data ('<i8') to path atomically. */
 mosa_status npy_write_i64(const char *path, const int64_t *data, const int64_t *shape, int nd);
+/* The same for uint8 ('|u1'): masks, visibility flags, contact labels. */
+mosa_status npy_write_u8(const char *path, const uint8_t *data, const int64_t *shape, int nd);
 
 #endif /* MOSA_IO_NPY_H */

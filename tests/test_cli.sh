@@ -59,6 +59,16 @@ ok "bvh -> npy" '"$mosa" motion convert "$tmp/s.bvh" "$tmp/s2.npy" >/dev/null'
 ok "npy -> features -> joints" '"$mosa" motion convert "$tmp/w.npy" "$tmp/wf.npy" >/dev/null && "$mosa" motion convert "$tmp/wf.npy" "$tmp/wj.npy" >/dev/null'
 expect_error "unsupported conversion" "cannot convert" "$mosa" motion convert "$tmp/w.npy" "$tmp/w.txt"
 
+# ---- dataset ----
+ok "dataset synth" '"$mosa" dataset synth -n 3 --seed 5 -o "$tmp/ds" --size 64x64 --frames 9 >/dev/null 2>&1'
+ok "3 complete clips" '[ "$(ls "$tmp"/ds/clips/*/meta.json | wc -l)" -eq 3 ]'
+ok "resume skips finished clips" '"$mosa" dataset synth -n 3 --seed 5 -o "$tmp/ds" --size 64x64 --frames 9 2>&1 | grep -q "0 generated"'
+ok "dataset curate" '"$mosa" dataset curate "$tmp/ds" >/dev/null && [ "$(wc -l < "$tmp/ds/curation.tsv")" -eq 4 ]'
+ok "dataset stats" '"$mosa" dataset stats "$tmp/ds" | grep -q "^3 "'
+expect_error "synth frames 0" "frames" "$mosa" dataset synth -n 1 --seed 1 -o "$tmp/ds2" --frames 0
+expect_error "synth other seed into the same dir" "seed" "$mosa" dataset synth -n 3 --seed 6 -o "$tmp/ds" --size 64x64 --frames 9
+expect_error "curate a non-dataset" "clips" "$mosa" dataset curate "$tmp/frames"
+
 # ---- top level ----
 expect_error "unknown command" "unknown command" "$mosa" frobnicate
 expect_error "unknown subcommand" "unknown subcommand" "$mosa" motion dance

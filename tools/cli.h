@@ -14,7 +14,10 @@ typedef struct cli_command {
 
 int cmd_bench(int argc, char **argv);
 int cmd_ckpt(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
 int cmd_motion(int argc, char **argv);
+int dataset_curate_main(int argc, char **argv); /* cmd_curate.c */
+int dataset_stats_main(int argc, char **argv);
 
 /* Prints "mosa <cmd>: <message>" and the library's last error to stderr; returns 1. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -8,6 +8,7 @@
 static const cli_command k_commands[] = {
     {"bench", "benchmarks: `mosa bench engine` times the tensor engine against PyTorch", cmd_bench},
     {"ckpt", "checkpoints: `mosa ckpt info FILE.safetensors` lists tensors and metadata", cmd_ckpt},
+    {"dataset", "datasets: `mosa dataset synth -n N --seed S -o DIR` writes MoVid-syn, the synthetic clips", cmd_dataset},
     {"motion", "motions: sample procedural actions, render skeleton videos, convert BVH/npy/features", cmd_motion},
 };
 enum { N_COMMANDS = sizeof k_commands / sizeof k_commands[0] };

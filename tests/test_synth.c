@@ -1,0 +1,325 @@
+/* test_synth.c: the MoVid-syn generator (data/synth.h).
+ *
+ * Checks, on a few 64x64 clips of 9 frames: every file of docs/dataset.md exists with its shape;
+ * the dataset loads with dataset_open / dataset_next_batch; person masks cover the keypoints
+ * that project_keypoints_multi says are unoccluded; contact labels equal scene_sdf < 0.04 of the
+ * written joints in the plan's scene; camera_K / camera_Rt reproduce camera_project; the same
+ * seed gives the same bytes at 1 and 2 threads; a resumed run (a clip's meta.json deleted)
+ * regenerates identical files and keeps the others; bad options and a mismatched dataset.json
+ * are refused. Prints clips per minute at 128x128, 33 frames, on 2 threads (clip-parallel and
+ * row-parallel). With a directory argument it writes the contact sheet movid_syn_sheet.png
+ * there (video frame, mask, skeleton of a few clips), the picture in docs/img. */
+#define _XOPEN_SOURCE 700
+#include "data/dataset.h"
+#include "data/synth.h"
+#include "io/npy.h"
+#include "io/png.h"
+#include "io/video.h"
+#include "test.h"
+
+#include <ftw.h>
+#include <string.h>
+#include <unistd.h>
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f) {
+    (void)sb, (void)flag, (void)f;
+    return remove(p);
+}
+static void rm_rf(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+static const char *const k_npys[] = {"masks.npy", "depth.npy", "keypoints2d.npy", "joints3d.npy", "camera_K.npy",
+                                     "camera_Rt.npy", "tracks.npy", "tracks_visible.npy", "contacts.npy"};
+enum { N_NPYS = sizeof k_npys / sizeof k_npys[0] };
+
+static int same_file(const char *a, const char *b) {
+    uint8_t *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    int ok = file_read_all(a, 1 << 28, &x, &nx) == MOSA_OK && file_read_all(b, 1 << 28, &y, &ny) == MOSA_OK && nx == ny &&
+             memcmp(x, y, nx) == 0;
+    mosa_free(x), mosa_free(y);
+    return ok;
+}
+
+/* Every npy and meta.json of clip `id` are equal in the two datasets. */
+static int same_clip(const char *r1, const char *r2, int id) {
+    char a[1024], b[1024];
+    int ok = 1;
+    for (int i = 0; i <= N_NPYS; i++) {
+        const char *f = i < N_NPYS ? k_npys[i] : "meta.json";
+        snprintf(a, sizeof a, "%s/clips/%06d/%s", r1, id, f);
+        snprintf(b, sizeof b, "%s/clips/%06d/%s", r2, id, f);
+        ok &= same_file(a, b);
+    }
+    return ok;
+}
+
+static int shape_is(const npy_array *a, npy_dtype dt, int nd, const int64_t *sh) {
+    if (a->dtype != dt || a->nd != nd) return 0;
+    for (int i = 0; i < nd; i++)
+        if (a->shape[i] != sh[i]) return 0;
+    return 1;
+}
+
+static void check_clip(const char *root, const synth_opts *o, int id) {
+    synth_plan pl;
+    if (synth_plan_make(&pl, o, id) != MOSA_OK) {
+        TEST_COND("plan", 0);
+        return;
+    }
+    const int P = pl.P, T = o->frames, H = o->height, W = o->width, N = P * SYNTH_BODY_POINTS + SYNTH_BG_POINTS;
+    char path[1024];
+    const char *files[] = {"video.mp4", "skeleton.mp4", "scene.json", "meta.json"};
+    int present = 1;
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/clips/%06d/%s", root, id, files[i]);
+        present &= access(path, F_OK) == 0;
+    }
+    TEST_COND("videos, scene.json and meta.json exist", present);
+    struct { const char *f; npy_dtype dt; int nd; int64_t sh[4]; } want[] = {
+        {"masks.npy", NPY_U1, 3, {T, H, W}},        {"depth.npy", NPY_F4, 3, {T, H, W}},
+        {"keypoints2d.npy", NPY_F4, 4, {P, T, 18, 3}}, {"joints3d.npy", NPY_F4, 4, {P, T, 22, 3}},
+        {"camera_K.npy", NPY_F4, 3, {T, 3, 3}},     {"camera_Rt.npy", NPY_F4, 3, {T, 3, 4}},
+        {"tracks.npy", NPY_F4, 3, {N, T, 2}},       {"tracks_visible.npy", NPY_U1, 2, {N, T}},
+        {"contacts.npy", NPY_U1, 3, {P, T, 22}}};
+    npy_array arr[N_NPYS];
+    memset(arr, 0, sizeof arr);
+    int shapes_ok = 1;
+    for (int i = 0; i < N_NPYS; i++) {
+        snprintf(path, sizeof path, "%s/clips/%06d/%s", root, id, want[i].f);
+        if (npy_load(&arr[i], path, 0) != MOSA_OK || !shape_is(&arr[i], want[i].dt, want[i].nd, want[i].sh)) {
+            printf("  clip %d: %s: wrong or missing\n", id, want[i].f);
+            shapes_ok = 0;
+        }
+    }
+    TEST_COND("every npy has its shape and dtype", shapes_ok);
+    if (!shapes_ok) goto done;
+    {
+        const uint8_t *masks = arr[0].data, *contacts = arr[8].data;
+        const float *kp = (const float *)arr[2].data, *j3 = (const float *)arr[3].data;
+        const float *Ks = (const float *)arr[4].data, *Rts = (const float *)arr[5].data;
+        TEST_COND("joints3d = the plan's joints", memcmp(j3, pl.joints, (size_t)P * T * 66 * sizeof(float)) == 0);
+
+        /* masks cover the unoccluded body keypoints (face points sit on the head's surface) */
+        int n_kp = 0, covered = 0;
+        for (int p = 0; p < P; p++)
+            for (int t = 0; t < T; t++)
+                for (int k = 1; k <= 13; k++) {
+                    const float *q = kp + (((size_t)p * T + t) * 18 + k) * 3;
+                    if (q[2] < 0.99f) continue;
+                    int x = (int)lrintf(q[0]), y = (int)lrintf(q[1]);
+                    if (x < 0 || y < 0 || x >= W || y >= H) continue;
+                    n_kp++;
+                    covered += masks[((size_t)t * H + y) * W + x] == p + 1;
+                }
+        TEST_COND("masks cover the visible keypoints (pillars may hide a few)", n_kp > 0 && covered >= n_kp * 9 / 10);
+
+        /* contacts = scene_sdf < 0.04 in the plan's scene */
+        int bad = 0, n_contacts = 0;
+        for (size_t i = 0; i < (size_t)P * T * 22; i++) {
+            int c = scene_sdf(&pl.scene, v3_load(j3 + 3 * i), NULL) < SYNTH_CONTACT_DIST;
+            bad += c != contacts[i], n_contacts += c;
+        }
+        TEST_COND("contact labels agree with scene_sdf", bad == 0);
+        TEST_COND("someone touches the ground", n_contacts > 0);
+
+        /* K [R|t] reproduces camera_project */
+        float worst = 0;
+        for (int t = 0; t < T; t++) {
+            camera cam;
+            synth_plan_camera(&pl, t, &cam, NULL, NULL);
+            const float *K = Ks + 9 * t, *Rt = Rts + 12 * t;
+            for (int k = 0; k < 22; k++) {
+                const float *X = j3 + ((size_t)t * 22 + k) * 3;
+                float c[3], uvz[3];
+                for (int r = 0; r < 3; r++) c[r] = Rt[4 * r] * X[0] + Rt[4 * r + 1] * X[1] + Rt[4 * r + 2] * X[2] + Rt[4 * r + 3];
+                float u = (K[0] * c[0] + K[1] * c[1] + K[2] * c[2]) / c[2], v = (K[4] * c[1] + K[5] * c[2]) / c[2];
+                camera_project(&cam, X, 1, uvz);
+                worst = fmaxf(worst, fmaxf(fabsf(u - uvz[0]), fmaxf(fabsf(v - uvz[1]), fabsf(c[2] - uvz[2]))));
+            }
+        }
+        TEST_COND("camera_K and camera_Rt reproduce camera_project", worst < 2e-3f);
+    }
+done:
+    for (int i = 0; i < N_NPYS; i++) npy_array_free(&arr[i]);
+    synth_plan_free(&pl);
+}
+
+static void test_dataset(void) {
+    char r1[] = "/tmp/mosa_synth_aXXXXXX", r2[] = "/tmp/mosa_synth_bXXXXXX";
+    if (!mkdtemp(r1) || !mkdtemp(r2)) {
+        TEST_COND("temporary directories", 0);
+        return;
+    }
+    synth_opts o = synth_opts_default();
+    o.n = 6, o.seed = 3, o.width = 64, o.height = 64, o.frames = 9, o.threads = 2;
+    int gen = 0;
+    mosa_status st = synth_dataset_write(r1, &o, NULL, NULL, &gen);
+    if (st != MOSA_OK) printf("  %s\n", mosa_last_error());
+    TEST_COND("dataset written", st == MOSA_OK && gen == o.n);
+    for (int i = 0; i < o.n; i++) check_clip(r1, &o, i);
+
+    /* the loader reads it */
+    dataset d;
+    st = dataset_open(&d, r1, NULL, 1, 5);
+    if (st != MOSA_OK) printf("  %s\n", mosa_last_error());
+    TEST_COND("dataset_open (strict) accepts every clip", st == MOSA_OK && d.n == o.n);
+    if (st == MOSA_OK) {
+        dataset_batch b;
+        memset(&b, 0, sizeof b);
+        dataset_batch_opts bo = {2, 8, 64, 64, 1, 0.1f, 0.85f, 1.15f};
+        st = dataset_next_batch(&d, &b, &bo);
+        if (st != MOSA_OK) printf("  %s\n", mosa_last_error());
+        TEST_COND("dataset_next_batch", st == MOSA_OK);
+        if (st == MOSA_OK) {
+            int any_mask = 0;
+            for (size_t i = 0; i < (size_t)2 * 8 * 64 * 64; i++) any_mask |= b.mask[i] != 0;
+            TEST_COND("batch has captions and masks", b.caption[0] && strlen(b.caption[0]) > 20 && any_mask);
+            printf("  caption: %s\n", b.caption[0]);
+        }
+        dataset_batch_free(&b);
+        dataset_close(&d);
+    }
+
+    /* same seed, 1 thread: the same bytes */
+    o.threads = 1;
+    st = synth_dataset_write(r2, &o, NULL, NULL, &gen);
+    TEST_COND("second run (1 thread)", st == MOSA_OK && gen == o.n);
+    int same = 1;
+    for (int i = 0; i < o.n; i++) same &= same_clip(r1, r2, i);
+    TEST_COND("same seed, identical npy files and meta.json at 1 and 2 threads", same);
+
+    /* resume: an incomplete clip is regenerated, complete ones are kept */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/clips/000002/meta.json", r2);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/clips/000002/masks.npy", r2);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/clips/000002/depth.npy.tmp.999", r2);
+    file_write_atomic(path, "x", 1);
+    o.threads = 2;
+    st = synth_dataset_write(r2, &o, NULL, NULL, &gen);
+    TEST_COND("resumed run regenerates only the incomplete clip", st == MOSA_OK && gen == 1);
+    TEST_COND("the regenerated clip equals the first run's", same_clip(r1, r2, 2));
+    TEST_COND("leftover temporary files are removed", access(path, F_OK) != 0);
+
+    /* another seed into the same directory is refused */
+    o.seed = 4;
+    st = synth_dataset_write(r2, &o, NULL, NULL, &gen);
+    TEST_COND("a dataset.json of other parameters is refused", st == MOSA_ERR_MISMATCH);
+    o.seed = 3;
+    synth_plan pa, pb;
+    synth_plan_make(&pa, &o, 4);
+    o.seed = 5;
+    synth_plan_make(&pb, &o, 4);
+    TEST_COND("another seed, another clip", strcmp(pa.caption, pb.caption) != 0 || pa.P != pb.P ||
+                                                memcmp(pa.joints, pb.joints, 66 * sizeof(float)) != 0);
+    synth_plan_free(&pa), synth_plan_free(&pb);
+    rm_rf(r1), rm_rf(r2);
+}
+
+static void test_opts(void) {
+    synth_opts o = synth_opts_default();
+    TEST_COND("defaults are valid", synth_opts_check(&o) == MOSA_OK);
+    o.frames = 0;
+    TEST_COND("frames 0 refused", synth_opts_check(&o) == MOSA_ERR_ARG);
+    o = synth_opts_default(), o.width = 100;
+    TEST_COND("width not a multiple of 8 refused", synth_opts_check(&o) == MOSA_ERR_ARG);
+    o = synth_opts_default(), o.height = 1032;
+    TEST_COND("height over 1024 refused", synth_opts_check(&o) == MOSA_ERR_ARG);
+    o = synth_opts_default(), o.width = 24;
+    TEST_COND("width under 32 refused", synth_opts_check(&o) == MOSA_ERR_ARG);
+    o = synth_opts_default(), o.fps = 0;
+    TEST_COND("fps 0 refused", synth_opts_check(&o) == MOSA_ERR_ARG);
+
+    /* statistics of the plans: persons, sequences, trajectories */
+    o = synth_opts_default();
+    int np[4] = {0}, seq = 0, fixed = 0, bad_caption = 0;
+    for (int i = 0; i < 200; i++) {
+        synth_plan pl;
+        if (synth_plan_make(&pl, &o, i) != MOSA_OK) {
+            bad_caption++;
+            continue;
+        }
+        np[pl.P]++, seq += pl.n_parts[0] == 2, fixed += !strcmp(pl.trajectory, "fixed");
+        size_t n = strlen(pl.caption);
+        bad_caption += n < 30 || pl.caption[n - 1] != '.' || !(pl.caption[0] >= 'A' && pl.caption[0] <= 'Z');
+        synth_plan_free(&pl);
+    }
+    printf("  200 plans: %d/%d/%d with 1/2/3 people, %d sequences, %d fixed cameras\n", np[1], np[2], np[3], seq, fixed);
+    TEST_COND("about 70/20/10% of 1/2/3 people", np[1] > 115 && np[1] < 165 && np[2] > 20 && np[3] > 8);
+    TEST_COND("some single-person clips are sequences", seq > 10);
+    TEST_COND("about 60% fixed cameras", fixed > 95 && fixed < 145);
+    TEST_COND("captions are sentences", bad_caption == 0);
+}
+
+static void bench(void) {
+    synth_opts o = synth_opts_default();
+    o.n = 16, o.seed = 11;
+    for (int mode = 0; mode < 2; mode++) {
+        char r[] = "/tmp/mosa_synth_cXXXXXX";
+        if (!mkdtemp(r)) return;
+        mosa_set_threads(2);
+        o.threads = mode == 0 ? 2 : 1;
+        double t0 = time_now();
+        int gen = 0;
+        mosa_status st = synth_dataset_write(r, &o, NULL, NULL, &gen);
+        double el = time_now() - t0;
+        printf("  128x128, 33 frames, 2 threads, %s: %.1f clips/min\n", mode == 0 ? "clip-parallel" : "row-parallel",
+               60.0 * gen / el);
+        TEST_COND("bench run", st == MOSA_OK && gen == o.n);
+        rm_rf(r);
+    }
+}
+
+/* Contact sheet: rows of clips, columns video frame / mask / skeleton at the middle frame. */
+static void write_sheet(const char *dir) {
+    char r[] = "/tmp/mosa_synth_dXXXXXX";
+    if (!mkdtemp(r)) return;
+    synth_opts o = synth_opts_default();
+    o.n = 8, o.seed = 1;
+    enum { S = 128, ROWS = 4, COLS = 2 };
+    TEST_COND("sheet clips", synth_dataset_write(r, &o, NULL, NULL, NULL) == MOSA_OK);
+    image sheet = {0};
+    image_alloc(&sheet, COLS * 3 * S, ROWS * S);
+    static const uint8_t pal[4][3] = {{0, 0, 0}, {230, 60, 60}, {60, 200, 80}, {70, 110, 240}};
+    for (int c = 0; c < ROWS * COLS; c++) {
+        char path[1024];
+        image *v = NULL, *s = NULL;
+        int nv = 0, ns = 0;
+        snprintf(path, sizeof path, "%s/clips/%06d/video.mp4", r, c);
+        mosa_status a = video_read_all(path, 0, &v, &nv, NULL);
+        snprintf(path, sizeof path, "%s/clips/%06d/skeleton.mp4", r, c);
+        mosa_status b = video_read_all(path, 0, &s, &ns, NULL);
+        snprintf(path, sizeof path, "%s/clips/%06d/masks.npy", r, c);
+        npy_array m;
+        mosa_status mm = npy_load(&m, path, 0);
+        if (a == MOSA_OK && b == MOSA_OK && mm == MOSA_OK && nv == o.frames && ns == o.frames) {
+            int t = o.frames / 2, x0 = (c % COLS) * 3 * S, y0 = (c / COLS) * S;
+            for (int y = 0; y < S; y++) {
+                memcpy(image_px(&sheet, x0, y0 + y), image_px(&v[t], 0, y), 3 * S);
+                memcpy(image_px(&sheet, x0 + 2 * S, y0 + y), image_px(&s[t], 0, y), 3 * S);
+                for (int x = 0; x < S; x++) {
+                    int id = m.data[((size_t)t * S + y) * S + x];
+                    memcpy(image_px(&sheet, x0 + S + x, y0 + y), pal[id & 3], 3);
+                }
+            }
+        } else
+            TEST_COND("sheet clip read", 0);
+        if (a == MOSA_OK) video_frames_free(v, nv);
+        if (b == MOSA_OK) video_frames_free(s, ns);
+        if (mm == MOSA_OK) npy_array_free(&m);
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/movid_syn_sheet.png", dir);
+    TEST_COND("sheet written", png_write(path, &sheet, NULL) == MOSA_OK);
+    image_free(&sheet);
+    rm_rf(r);
+}
+
+int main(int argc, char **argv) {
+    test_opts();
+    test_dataset();
+    bench();
+    if (argc > 1) write_sheet(argv[1]);
+    return test_report();
+}

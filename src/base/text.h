@@ -7,6 +7,12 @@
 #define MOSA_TEXT_H
 
 #include <locale.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Offset of the first byte of s that is not part of valid UTF-8 (as Rust's str::from_utf8
+ * defines it: no overlong forms, no surrogates, nothing above U+10FFFF), or n if all is valid. */
+size_t text_utf8_invalid_at(const uint8_t *s, size_t n);
 
 /* Switches this thread to the C locale; returns the previous locale for text_locale_restore. */
 locale_t text_locale_enter(void);

@@ -59,31 +59,6 @@ int hml_id_valid(const char *s) {
     return n > 0;
 }
 
-/* Offset of the first byte that is not valid UTF-8 (no overlongs, surrogates, > U+10FFFF), or n. */
-static size_t utf8_invalid_at(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1Fu, min = 0x80;
-        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0Fu, min = 0x800;
-        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07u, min = 0x10000;
-        else return i;
-        if (n - i < len) return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-        i += len;
-    }
-    return n;
-}
 
 /* Up to 40 bytes of s for an error message, control characters shown as '?', "..." if cut. */
 static const char *shown(const uint8_t *s, size_t n, char buf[48]) {
@@ -235,7 +210,7 @@ static int parse_time(const uint8_t *s, size_t n, float *out) {
 static mosa_status texts_parse(const char *name, const uint8_t *buf, size_t len, hml_text **texts, int *n) {
     *texts = NULL;
     *n = 0;
-    size_t bad = utf8_invalid_at(buf, len);
+    size_t bad = text_utf8_invalid_at(buf, len);
     if (bad < len) {
         size_t line = 1;
         for (size_t i = 0; i < bad; i++) line += buf[i] == '\n';

@@ -576,34 +576,9 @@ static mosa_status parse_frame(jp *p, opj_frame *f, const opj_read_opts *o) {
     return MOSA_OK;
 }
 
-/* Offset of the first byte that is not valid UTF-8, or n. */
-static size_t utf8_invalid_at(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1Fu, min = 0x80;
-        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0Fu, min = 0x800;
-        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07u, min = 0x10000;
-        else return i;
-        if (n - i < len) return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-        i += len;
-    }
-    return n;
-}
 
 static mosa_status parse_all(jp *p, const opj_read_opts *o, opj_frame **frames, int *n) {
-    size_t bad = utf8_invalid_at(p->s, p->n);
+    size_t bad = text_utf8_invalid_at(p->s, p->n);
     if (bad < p->n) {
         p->i = bad;
         return jp_fail(p, "not valid UTF-8");

@@ -19,6 +19,7 @@
  *   5. tensors sorted by (BEGIN, END) tile the data section from 0 without hole or overlap and
  *      the last END + 8 + N equals the file size exactly. */
 #define _GNU_SOURCE
+#include "base/text.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -81,32 +82,6 @@ const char *st_shape_str(const st_tensor *t, char *buf, size_t n) {
 /* Small helpers: UTF-8, names in messages, little-endian loads                                */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Offset of the first byte that is not part of valid UTF-8 (as Rust's str::from_utf8 defines
- * it: no overlong forms, no surrogates, nothing above U+10FFFF), or n if all of s is valid. */
-static size_t utf8_invalid_at(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1Fu, min = 0x80;
-        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0Fu, min = 0x800;
-        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07u, min = 0x10000;
-        else return i;
-        if (n - i < len) return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-        i += len;
-    }
-    return n;
-}
 
 /* A name as it should appear inside an error message: at most ~80 bytes (cut at a UTF-8
  * boundary, "..." appended) with control characters shown as \xNN, so a hostile name can
@@ -691,7 +666,7 @@ mosa_status st_parse(st_file *f, const void *buf, size_t len) {
     if (8 + n > len)
         return mosa_fail(MOSA_ERR_FORMAT, "header length %llu runs past the end of the file (%zu bytes); the file is "
                          "truncated or not a safetensors file", (unsigned long long)n, len);
-    size_t bad = utf8_invalid_at(b + 8, (size_t)n);
+    size_t bad = text_utf8_invalid_at(b + 8, (size_t)n);
     if (bad != n)
         return mosa_fail(MOSA_ERR_FORMAT, "the header is not valid UTF-8 (header byte %zu); the file is corrupt", bad);
 
@@ -957,7 +932,7 @@ static int cmp_meta_ptr(const void *a, const void *b) {
 
 static int utf8_ok(const char *s) {
     size_t n = strlen(s);
-    return utf8_invalid_at((const uint8_t *)s, n) == n;
+    return text_utf8_invalid_at((const uint8_t *)s, n) == n;
 }
 
 /* Streams one tensor's values to the file as `dtype` (its data may be any strided view). */

@@ -16,6 +16,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # MP4 (H.264) video in and out
   libpng-dev                               # PNG frames
   libcjson-dev                             # small JSON files (dataset meta.json)
+  wordnet-dev wordnet-base                 # WordNet lexicon and its C library (motion prompts)
   ffmpeg                                   # ffprobe, used by tests to check written videos
   clang libclang-rt-14-dev                 # libFuzzer and sanitizer runtimes (fuzz targets)
   python3-torch python3-numpy              # PyTorch reference fixtures and the bench comparison (tests only)

@@ -15,6 +15,7 @@
 #include "io/npy.h"
 #include "io/png.h"
 #include "io/video.h"
+#include "motion/library.h"
 #include "test.h"
 
 #include <ftw.h>
@@ -138,6 +139,24 @@ static void check_clip(const char *root, const synth_opts *o, int id) {
             }
         }
         TEST_COND("camera_K and camera_Rt reproduce camera_project", worst < 2e-3f);
+
+        /* meta.json records the framing */
+        uint8_t *mb = NULL;
+        size_t mn = 0;
+        snprintf(path, sizeof path, "%s/clips/%06d/meta.json", root, id);
+        int framing_ok = 0;
+        if (file_read_all(path, 1 << 20, &mb, &mn) == MOSA_OK) {
+            char *txt = mosa_malloc(mn + 1);
+            if (txt) {
+                memcpy(txt, mb, mn), txt[mn] = 0;
+                const char *q = strstr(txt, "\"framing\":");
+                if (q) q = strchr(q + 10, '"');
+                framing_ok = q && !strncmp(q + 1, pl.half_body ? "half\"" : "full\"", 5);
+                mosa_free(txt);
+            }
+            mosa_free(mb);
+        }
+        TEST_COND("meta.json records the framing", framing_ok);
     }
 done:
     for (int i = 0; i < N_NPYS; i++) npy_array_free(&arr[i]);
@@ -217,6 +236,174 @@ static void test_dataset(void) {
     rm_rf(r1), rm_rf(r2);
 }
 
+
+/* Lowest scene_sdf of any joint of the plan over the clip, and the primitive's object there. */
+static float min_sdf(const synth_plan *pl, int *obj) {
+    float lo = INFINITY;
+    for (size_t i = 0; i < (size_t)pl->P * pl->T * 22; i++) {
+        int prim = SCENE_ID_NONE;
+        float d = scene_sdf(&pl->scene, v3_load(pl->joints + 3 * i), &prim);
+        if (d < lo) lo = d, *obj = prim >= 0 ? pl->scene.prim[prim].object : prim;
+    }
+    return lo;
+}
+
+/* Joint k of frame t touches object `object` (contacts.npy's rule, scene_sdf < 0.04, with the
+ * nearest surface on that object). */
+static int touches(const synth_plan *pl, int t, int k, int object) {
+    int prim = SCENE_ID_NONE;
+    float d = scene_sdf(&pl->scene, v3_load(pl->joints + ((size_t)t * 22 + k) * 3), &prim);
+    return d < SYNTH_CONTACT_DIST && prim >= 0 && pl->scene.prim[prim].object == object;
+}
+
+/* Forced plans of the three scene interactions: the object is where the motion uses it. */
+static void test_interactions(void) {
+    synth_opts o = synth_opts_default();
+    o.width = o.height = 64, o.frames = 40, o.fps = 16;
+    static const struct { int action, object; const char *word; } cases[] = {
+        {MOTION_SIT_DOWN, SCENE_OBJ_BENCH, "bench"},       {MOTION_STAND_UP, SCENE_OBJ_BENCH, "bench"},
+        {MOTION_JUMP, SCENE_OBJ_TRAMPOLINE, "trampoline"}, {MOTION_HOP, SCENE_OBJ_TRAMPOLINE, "trampoline"},
+        {MOTION_WALK, SCENE_OBJ_TRUNK, "fallen trunk"},     {MOTION_JUMP_FORWARD, SCENE_OBJ_TRUNK, "fallen trunk"}};
+    for (int c = 0; c < (int)(sizeof cases / sizeof cases[0]); c++) {
+        int placed = 0, inside = 0, touch_ok = 0, caption_ok = 0, other = 0;
+        float worst = INFINITY;
+        for (int idx = 0; idx < 8; idx++) {
+            synth_force f = {cases[c].action, cases[c].object, 0};
+            synth_plan pl;
+            if (synth_plan_make_forced(&pl, &o, idx, &f) != MOSA_OK) {
+                printf("  %s\n", mosa_last_error());
+                continue;
+            }
+            if (pl.interaction != cases[c].object) {
+                synth_plan_free(&pl);
+                continue;
+            }
+            placed++;
+            const int T = pl.T;
+            int obj = 0;
+            float lo = min_sdf(&pl, &obj);
+            worst = fminf(worst, lo);
+            inside += lo <= -0.01f;
+            caption_ok += strstr(pl.caption, cases[c].word) != NULL;
+            if (idx == 0) printf("  %s\n", pl.caption);
+            int ok = 0;
+            if (cases[c].object == SCENE_OBJ_BENCH) {
+                /* seated frames (the pelvis at its lowest): a hip joint on the seat, feet on the ground */
+                float py = INFINITY;
+                for (int t = 0; t < T; t++) py = fminf(py, pl.joints[(size_t)t * 66 + 1]);
+                int seated = 0, good = 0;
+                for (int t = 0; t < T; t++)
+                    if (pl.joints[(size_t)t * 66 + 1] < py + 0.01f) {
+                        seated++;
+                        good += (touches(&pl, t, 1, SCENE_OBJ_BENCH) || touches(&pl, t, 2, SCENE_OBJ_BENCH)) &&
+                                (touches(&pl, t, 10, -1) || touches(&pl, t, 11, -1) ||
+                                 scene_sdf(&pl.scene, v3_load(pl.joints + ((size_t)t * 22 + 10) * 3), NULL) < SYNTH_CONTACT_DIST);
+                    }
+                ok = seated > 0 && good == seated;
+            } else if (cases[c].object == SCENE_OBJ_TRAMPOLINE) {
+                /* feet touch the bed, never the ground */
+                int on_bed = 0, on_ground = 0;
+                for (int t = 0; t < T; t++)
+                    for (int k = 7; k <= 11; k++) {
+                        if (k == 9) continue;
+                        int prim = SCENE_ID_NONE;
+                        float d = scene_sdf(&pl.scene, v3_load(pl.joints + ((size_t)t * 22 + k) * 3), &prim);
+                        if (d >= SYNTH_CONTACT_DIST) continue;
+                        if (prim >= 0 && pl.scene.prim[prim].object == SCENE_OBJ_TRAMPOLINE) on_bed++;
+                        else on_ground++;
+                    }
+                ok = on_bed > 0 && on_ground == 0 && pl.lift > 0.4f;
+            } else {
+                /* the pelvis crosses the trunk, feet touch the ground on both sides, no joint within 1 cm */
+                const scene_prim *q = NULL;
+                for (int i = 0; i < pl.scene.n_prims; i++)
+                    if (pl.scene.prim[i].object == SCENE_OBJ_TRUNK) q = &pl.scene.prim[i];
+                if (q && q->r <= 0.12f + 1e-6f) {
+                    v3 ax = v3_sub(q->b, q->a);
+                    v3 nrm = v3_make(-ax.z, 0, ax.x);
+                    float s0 = v3_dot(v3_sub(v3_load(pl.joints), q->c), nrm);
+                    float s1 = v3_dot(v3_sub(v3_load(pl.joints + (size_t)(T - 1) * 66), q->c), nrm);
+                    int before = 0, after = 0;
+                    float clear = INFINITY;
+                    for (int t = 0; t < T; t++) {
+                        for (int k = 0; k < 22; k++) {
+                            v3 p = v3_load(pl.joints + ((size_t)t * 22 + k) * 3);
+                            v3 pa = v3_sub(p, q->a);
+                            float h = v3_dot(pa, ax) / v3_dot(ax, ax);
+                            h = h < 0 ? 0 : h > 1 ? 1 : h;
+                            clear = fminf(clear, v3_norm(v3_sub(pa, v3_scale(ax, h))) - q->r);
+                        }
+                        for (int k = 10; k <= 11; k++) {
+                            v3 p = v3_load(pl.joints + ((size_t)t * 22 + k) * 3);
+                            if (p.y >= SYNTH_CONTACT_DIST) continue;
+                            float sd = v3_dot(v3_sub(p, q->c), nrm);
+                            before += (sd > 0) == (s0 > 0), after += (sd > 0) == (s1 > 0);
+                        }
+                    }
+                    ok = (s0 > 0) != (s1 > 0) && before > 0 && after > 0 && clear >= 0.01f;
+                }
+            }
+            touch_ok += ok;
+            other += lo <= -0.01f && obj != cases[c].object;
+            synth_plan_free(&pl);
+        }
+        printf("  %s with a %s: placed in %d/8 plans, lowest joint sdf %.3f m, %d right contacts\n",
+               motion_action_name(cases[c].action), cases[c].word, placed, (double)worst, touch_ok);
+        char name[160];
+        snprintf(name, sizeof name, "%s: the %s is placed", motion_action_name(cases[c].action), cases[c].word);
+        TEST_COND(name, cases[c].object == SCENE_OBJ_TRUNK ? placed >= 3 : placed == 8);
+        snprintf(name, sizeof name, "%s: no joint inside any object (scene_sdf > -0.01)", motion_action_name(cases[c].action));
+        TEST_COND(name, inside == 0 && other == 0);
+        snprintf(name, sizeof name, "%s: contacts with the %s are where the motion uses it", motion_action_name(cases[c].action), cases[c].word);
+        TEST_COND(name, touch_ok == placed);
+        snprintf(name, sizeof name, "%s: the caption names the %s", motion_action_name(cases[c].action), cases[c].word);
+        TEST_COND(name, caption_ok == placed);
+    }
+
+    /* no interaction asked: no object at the person */
+    synth_force none = {MOTION_SIT_DOWN, -1, 0};
+    synth_plan pl;
+    TEST_COND("interaction -1: no bench", synth_plan_make_forced(&pl, &o, 0, &none) == MOSA_OK && pl.interaction == -1 &&
+                                              strstr(pl.caption, "bench") == NULL);
+    synth_plan_free(&pl);
+}
+
+/* Half-body framing: closer camera aimed at the chest; upper body in frame, legs may leave it. */
+static void test_half_body(void) {
+    synth_opts o = synth_opts_default();
+    int closer = 0, upper_in = 0, legs_out = 0, n = 0;
+    for (int idx = 0; idx < 6; idx++) {
+        synth_force ff = {MOTION_WAVE, -1, 0}, fh = {MOTION_WAVE, -1, 1};
+        synth_plan a, b;
+        if (synth_plan_make_forced(&a, &o, idx, &ff) != MOSA_OK || synth_plan_make_forced(&b, &o, idx, &fh) != MOSA_OK) {
+            TEST_COND("half-body plans", 0);
+            return;
+        }
+        n++;
+        closer += b.half_body && !a.half_body && b.dist < a.dist;
+        int in = 1, out = 0;
+        for (int t = 0; t < b.T; t++) {
+            camera cam;
+            synth_plan_camera(&b, t, &cam, NULL, NULL);
+            float uvz[22 * 3];
+            camera_project(&cam, b.joints + (size_t)t * 66, 22, uvz);
+            static const int upper[] = {0, 9, 12, 15, 16, 17, 20, 21};
+            for (int i = 0; i < 8; i++) {
+                float u = uvz[3 * upper[i]], v = uvz[3 * upper[i] + 1];
+                in &= u >= 0 && v >= 0 && u <= b.W - 1 && v <= b.H - 1;
+            }
+            for (int k = 7; k <= 8; k++) out |= uvz[3 * k + 1] > b.H - 1; /* an ankle below the frame */
+        }
+        upper_in += in, legs_out += out;
+        synth_plan_free(&a), synth_plan_free(&b);
+    }
+    printf("  half-body: %d/%d closer, %d upper bodies in frame, %d with the ankles out of frame\n", closer, n, upper_in,
+           legs_out);
+    TEST_COND("half-body framing comes closer", closer == n);
+    TEST_COND("half-body framing keeps the upper body in frame", upper_in == n);
+    TEST_COND("half-body framing cuts the legs (most clips; a zoom-out may show them)", legs_out * 3 >= n * 2);
+}
+
 static void test_opts(void) {
     synth_opts o = synth_opts_default();
     TEST_COND("defaults are valid", synth_opts_check(&o) == MOSA_OK);
@@ -233,7 +420,7 @@ static void test_opts(void) {
 
     /* statistics of the plans: persons, sequences, trajectories */
     o = synth_opts_default();
-    int np[4] = {0}, seq = 0, fixed = 0, bad_caption = 0;
+    int np[4] = {0}, seq = 0, fixed = 0, bad_caption = 0, half = 0, objects = 0;
     for (int i = 0; i < 200; i++) {
         synth_plan pl;
         if (synth_plan_make(&pl, &o, i) != MOSA_OK) {
@@ -241,11 +428,14 @@ static void test_opts(void) {
             continue;
         }
         np[pl.P]++, seq += pl.n_parts[0] == 2, fixed += !strcmp(pl.trajectory, "fixed");
+        half += pl.half_body, objects += pl.interaction >= 0;
         size_t n = strlen(pl.caption);
         bad_caption += n < 30 || pl.caption[n - 1] != '.' || !(pl.caption[0] >= 'A' && pl.caption[0] <= 'Z');
         synth_plan_free(&pl);
     }
-    printf("  200 plans: %d/%d/%d with 1/2/3 people, %d sequences, %d fixed cameras\n", np[1], np[2], np[3], seq, fixed);
+    printf("  200 plans: %d/%d/%d with 1/2/3 people, %d sequences, %d fixed cameras, %d half-body, %d with an "
+           "interaction object\n", np[1], np[2], np[3], seq, fixed, half, objects);
+    TEST_COND("about 10% half-body framings", half >= 8 && half <= 35);
     TEST_COND("about 70/20/10% of 1/2/3 people", np[1] > 115 && np[1] < 165 && np[2] > 20 && np[3] > 8);
     TEST_COND("some single-person clips are sequences", seq > 10);
     TEST_COND("about 60% fixed cameras", fixed > 95 && fixed < 145);
@@ -318,6 +508,8 @@ static void write_sheet(const char *dir) {
 
 int main(int argc, char **argv) {
     test_opts();
+    test_interactions();
+    test_half_body();
     test_dataset();
     bench();
     if (argc > 1) write_sheet(argv[1]);

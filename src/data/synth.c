@@ -195,9 +195,13 @@ static mosa_status build_traj(synth_plan *pl, float d) {
     return camera_traj_builtin(&pl->traj, mv, pl->traj_amount, &base, dur, pl->W, pl->H);
 }
 
+/* SMPL-22 joints a half-body framing keeps in frame: pelvis, hips, spine, neck, collars, head,
+ * shoulders, elbows, wrists. */
+static const uint8_t k_upper[22] = {1, 1, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
 /* 1 when every joint of every person (and a point above each head) is inside the frame with a
- * margin in every frame of the trajectory. */
-static int all_in_frame(const synth_plan *pl) {
+ * margin in every frame of the trajectory; upper_only: only the k_upper joints and the head top. */
+static int all_in_frame(const synth_plan *pl, int upper_only) {
     float m = 0.06f * (float)(pl->W < pl->H ? pl->W : pl->H);
     for (int t = 0; t < pl->T; t++) {
         camera cam;
@@ -209,6 +213,7 @@ static int all_in_frame(const synth_plan *pl) {
             pts[66] = j[45], pts[67] = j[46] + 0.13f, pts[68] = j[47]; /* top of the head */
             camera_project(&cam, pts, 23, uvz);
             for (int k = 0; k < 23; k++) {
+                if (upper_only && k < 22 && !k_upper[k]) continue;
                 float u = uvz[3 * k], v = uvz[3 * k + 1], z = uvz[3 * k + 2];
                 if (!(z > 0.5f) || !(u >= m && u <= (float)pl->W - 1 - m && v >= m && v <= (float)pl->H - 1 - m))
                     return 0;
@@ -218,13 +223,161 @@ static int all_in_frame(const synth_plan *pl) {
     return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Scene interactions: bench, trampoline, fallen trunk                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+static int interaction_fits_action(int obj, int a) {
+    if (obj == SCENE_OBJ_BENCH) return a == MOTION_SIT_DOWN || a == MOTION_STAND_UP;
+    if (obj == SCENE_OBJ_TRAMPOLINE) return a == MOTION_JUMP || a == MOTION_HOP || a == MOTION_JUMP_FORWARD;
+    if (obj == SCENE_OBJ_TRUNK) return a == MOTION_WALK || a == MOTION_JUMP_FORWARD;
+    return 0;
+}
+
+/* Where the interaction object goes (computed before the scene is drawn, added after). */
+typedef struct interact_place {
+    float x, z, yaw;
+    float seat;        /* bench: seat top height */
+    float trunk_r;     /* trunk radius */
+} interact_place;
+
+/* Top of a trampoline's bed as scene_object_add builds it. */
+static float trampoline_bed_top(void) {
+    scene_desc loc;
+    scene_init(&loc, SCENE_GROUND_GRASS, SCENE_LIGHT_BRIGHT);
+    if (scene_object_add(&loc, SCENE_OBJ_TRAMPOLINE, 0, 0, 0, NULL) != MOSA_OK) {
+        mosa_clear_error();
+        return 0.485f;
+    }
+    float top = 0;
+    for (int i = 0; i < loc.n_prims; i++)
+        if (loc.prim[i].kind == SCENE_PRIM_CYLINDER && loc.prim[i].r > 0.5f) top = fmaxf(top, loc.prim[i].c.y + loc.prim[i].h.y);
+    return top;
+}
+
+/* Bench under the seated pose of the (Tm,22,3) motion mj facing `heading`: seat top 1 cm under
+ * the lowest hip joint (pelvis included), centred 5 cm behind the seated hips. */
+static void place_bench(interact_place *ip, const float *mj, int Tm, float heading) {
+    float lo = INFINITY, py = INFINITY;
+    int ts = 0;
+    for (int t = 0; t < Tm; t++) {
+        const float *f = mj + (size_t)t * 66;
+        lo = fminf(lo, fminf(f[1], fminf(f[4], f[7])));
+        if (f[1] < py) py = f[1], ts = t;
+    }
+    const float *f = mj + (size_t)ts * 66;
+    float hx = 0.5f * (f[3] + f[6]), hz = 0.5f * (f[5] + f[8]);
+    ip->seat = lo - 0.01f;
+    ip->x = hx - 0.05f * sinf(heading), ip->z = hz - 0.05f * cosf(heading), ip->yaw = heading;
+}
+
+/* Trampoline centred under the feet's footprint; 0 when a foot comes within 0.15 m of the
+ * smallest bed's edge (0.85 m). */
+static int place_trampoline(interact_place *ip, const float *j, int T, mosa_rng *r) {
+    static const int feet[4] = {7, 8, 10, 11};
+    float x0 = INFINITY, x1 = -INFINITY, z0 = INFINITY, z1 = -INFINITY;
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < 4; k++) {
+            const float *q = j + (size_t)t * 66 + 3 * feet[k];
+            x0 = fminf(x0, q[0]), x1 = fmaxf(x1, q[0]), z0 = fminf(z0, q[2]), z1 = fmaxf(z1, q[2]);
+        }
+    ip->x = 0.5f * (x0 + x1), ip->z = 0.5f * (z0 + z1), ip->yaw = unif(r, 0, 6.2831853f);
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < 4; k++) {
+            const float *q = j + (size_t)t * 66 + 3 * feet[k];
+            if (hypotf(q[0] - ip->x, q[2] - ip->z) > 0.85f - 0.15f) return 0;
+        }
+    return 1;
+}
+
+/* Distance from p to the trunk capsule (axis at height rad, half length `half`, across `yaw`). */
+static float trunk_dist(const float *p, float x, float z, float yaw, float rad, float half) {
+    float ax = cosf(yaw), az = -sinf(yaw); /* the trunk's axis (local +X) */
+    float dx = p[0] - x, dz = p[2] - z;
+    float s = dx * ax + dz * az;
+    s = s < -half ? -half : s > half ? half : s;
+    float qx = dx - s * ax, qz = dz - s * az, qy = p[1] - rad;
+    return sqrtf(qx * qx + qy * qy + qz * qz) - rad;
+}
+
+/* A fallen trunk across the path of person 0 (the (T,22,3) joints j) that every joint of every
+ * frame clears by 2 cm, crossed by the pelvis; candidates along the middle 60% of the path,
+ * nearest the middle first, radius r_want then smaller ones down to 5 cm. 0 when none fits. */
+static int place_trunk(interact_place *ip, const float *j, int T, float r_want) {
+    enum { NC = 24 };
+    if (T < 5) return 0;
+    const float radii[3] = {r_want, 0.75f * r_want, 0.05f};
+    for (int ri = 0; ri < 3; ri++) {
+        float rad = fmaxf(radii[ri], 0.05f);
+        for (int c = 0; c < NC; c++) {
+            int k = NC / 2 + (c % 2 ? (c + 1) / 2 : -(c / 2)); /* middle first, alternating sides */
+            if (k < 0 || k >= NC) continue;
+            int t = (int)lrintf((float)(T - 1) * (0.2f + 0.6f * (float)k / (NC - 1)));
+            int ta = t - 2 < 0 ? 0 : t - 2, tb = t + 2 > T - 1 ? T - 1 : t + 2;
+            const float *pa = j + (size_t)ta * 66, *pb = j + (size_t)tb * 66, *pc = j + (size_t)t * 66;
+            float vx = pb[0] - pa[0], vz = pb[2] - pa[2];
+            if (hypotf(vx, vz) < 1e-3f) continue;
+            float yaw = atan2f(vx, vz), fx = sinf(yaw), fz = cosf(yaw);
+            float x = pc[0], z = pc[2];
+            /* the pelvis starts on one side and ends on the other */
+            float s0 = (j[0] - x) * fx + (j[2] - z) * fz;
+            float s1 = (j[(size_t)(T - 1) * 66] - x) * fx + (j[(size_t)(T - 1) * 66 + 2] - z) * fz;
+            if (!(s0 < -(rad + 0.1f) && s1 > rad + 0.1f)) continue;
+            float clear = INFINITY;
+            for (size_t i = 0; i < (size_t)T * 22 && clear >= 0.02f; i++)
+                clear = fminf(clear, trunk_dist(j + 3 * i, x, z, yaw, rad, 1.2f));
+            if (clear < 0.02f) continue;
+            ip->x = x, ip->z = z, ip->yaw = yaw, ip->trunk_r = rad;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Adds the object of the interaction to the plan's scene. */
+static mosa_status add_interaction(synth_plan *pl, const interact_place *ip, mosa_rng *r) {
+    scene_desc *s = &pl->scene;
+    int n0 = s->n_prims;
+    MOSA_TRY(scene_object_add(s, pl->interaction, ip->x, ip->z, ip->yaw, r));
+    if (pl->interaction == SCENE_OBJ_BENCH) { /* seat at the action's height, legs under it */
+        scene_prim *seat = &s->prim[n0];
+        seat->c.y = ip->seat - seat->h.y;
+        float leg = 0.5f * (ip->seat - 2 * seat->h.y);
+        for (int i = n0 + 1; i < s->n_prims; i++) s->prim[i].c.y = leg, s->prim[i].h.y = leg;
+    } else if (pl->interaction == SCENE_OBJ_TRUNK) {
+        scene_prim *q = &s->prim[n0];
+        q->r = ip->trunk_r, q->a.y = q->b.y = q->c.y = ip->trunk_r;
+        float half = 0.5f * v3_norm(v3_sub(q->b, q->a));
+        if (half > 1.2f) { /* place_trunk checked up to 1.2 m each side */
+            v3 mid = q->c, dir = v3_scale(v3_sub(q->b, q->a), 1.0f / (2 * half));
+            q->a = v3_sub(mid, v3_scale(dir, 1.2f)), q->b = v3_add(mid, v3_scale(dir, 1.2f));
+        }
+    }
+    return MOSA_OK;
+}
+
+/* Inserts `ins` into the verb phrase vp before its first comma (at its end when it has none). */
+static void insert_phrase(char *vp, size_t cap, const char *ins) {
+    char tmp[MOTION_CAPTION_SEQ_MAX + 128];
+    const char *comma = strchr(vp, ',');
+    size_t at = comma ? (size_t)(comma - vp) : strlen(vp);
+    snprintf(tmp, sizeof tmp, "%.*s%s%s", (int)at, vp, ins, vp + at);
+    snprintf(vp, cap, "%s", tmp);
+}
+
 void synth_plan_free(synth_plan *pl) {
     mosa_free(pl->joints);
     pl->joints = NULL;
 }
 
 mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
+    return synth_plan_make_forced(pl, o, index, NULL);
+}
+
+mosa_status synth_plan_make_forced(synth_plan *pl, const synth_opts *o, int index, const synth_force *f) {
     memset(pl, 0, sizeof *pl);
+    pl->interaction = -1;
+    if (f && f->action >= motion_action_count()) return mosa_fail(MOSA_ERR_ARG, "forced action %d", f->action);
     MOSA_TRY(synth_opts_check(o));
     if (index < 0) return mosa_fail(MOSA_ERR_ARG, "clip index %d", index);
     pl->index = index;
@@ -237,6 +390,8 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
     float secs = (float)o->frames / o->fps, mseconds = secs + 0.25f;
     float u = unif(r, 0, 1);
     pl->P = u < 0.7f ? 1 : u < 0.9f ? 2 : 3;
+    int forced_action = f && f->action >= 0;
+    if (forced_action) pl->P = 1;
     for (int p = 0; p < pl->P; p++) pl->styles[p] = body_style_random(r);
 
     motion_params ps[SYNTH_MAX_PERSONS][SYNTH_MAX_PARTS];
@@ -246,7 +401,7 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
     uint64_t cap_seed = rng_u64(r);
     char sent[SYNTH_MAX_PERSONS][MOTION_CAPTION_SEQ_MAX];
     if (pl->P == 1) {
-        int seq = unif(r, 0, 1) < 0.3f;
+        int seq = unif(r, 0, 1) < 0.3f && !forced_action;
         for (int tries = 0; seq && tries < 6 && !mj && st == MOSA_OK; tries++) {
             /* two short actions that fit the clip together (no seated ones: they insert parts) */
             float half = (SYNTH_MAX_RATE * secs - 0.5f) * 0.5f;
@@ -270,6 +425,7 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
         }
         if (!mj && st == MOSA_OK) {
             int a = pick_action(r, SYNTH_MAX_RATE * secs, 1);
+            if (forced_action) a = f->action;
             pl->rate = fmaxf(1.0f, motion_action_min_seconds(a) / secs);
             ps[0][0] = random_params(r, &pl->styles[0], fmaxf(mseconds, motion_action_min_seconds(a) + 0.25f));
             if (a == MOTION_CLIMB_STEPS) ps[0][0].turn = 0;
@@ -308,6 +464,32 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
     }
     pl->rate = fminf(pl->rate, SYNTH_MAX_RATE); /* clips shorter than any action show its start */
     resample(pl->joints, mj, pl->P, Tm, pl->T, pl->fps, pl->rate);
+
+    /* scene interaction: the object goes where the motion uses it (placed now, added after
+     * scene_random; a trampoline raises the motion onto its bed) */
+    interact_place ip;
+    memset(&ip, 0, sizeof ip);
+    if (pl->P == 1 && pl->n_parts[0] == 1) {
+        int a0 = pl->actions[0][0], want = -1;
+        if (a0 == MOTION_SIT_DOWN || a0 == MOTION_STAND_UP) want = SCENE_OBJ_BENCH;
+        else if (a0 == MOTION_JUMP || a0 == MOTION_HOP) want = unif(r, 0, 1) < 0.5f ? SCENE_OBJ_TRAMPOLINE : -1;
+        else if (a0 == MOTION_JUMP_FORWARD) {
+            float w = unif(r, 0, 1);
+            want = w < 0.3f ? SCENE_OBJ_TRAMPOLINE : w < 0.6f ? SCENE_OBJ_TRUNK : -1;
+        } else if (a0 == MOTION_WALK)
+            want = unif(r, 0, 1) < 0.35f ? SCENE_OBJ_TRUNK : -1;
+        if (f && f->interaction != -2) want = interaction_fits_action(f->interaction, a0) ? f->interaction : -1;
+        float trunk_r = unif(r, 0.07f, 0.12f);
+        int ok = 0;
+        if (want == SCENE_OBJ_BENCH) place_bench(&ip, mj, Tm, ps[0][0].heading), ok = 1;
+        else if (want == SCENE_OBJ_TRAMPOLINE) ok = place_trampoline(&ip, pl->joints, pl->T, r);
+        else if (want == SCENE_OBJ_TRUNK) ok = place_trunk(&ip, pl->joints, pl->T, trunk_r);
+        if (ok) pl->interaction = want;
+        if (pl->interaction == SCENE_OBJ_TRAMPOLINE) {
+            pl->lift = trampoline_bed_top();
+            for (int i = 0; i < pl->T * 22; i++) pl->joints[3 * i + 1] += pl->lift;
+        }
+    }
     mosa_free(mj);
 
     /* the people's area */
@@ -327,6 +509,17 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
     pl->radius = rad + 0.5f;
     pl->center = v3_make((float)cx, 0.5f * (miny + maxy), (float)cz);
 
+    /* half-body framing: single-person clips whose action does not travel, without an object */
+    if (pl->P == 1 && pl->n_parts[0] == 1 && pl->interaction < 0 &&
+        !(motion_action_flags(pl->actions[0][0]) & MOTION_F_TRAVELS))
+        pl->half_body = unif(r, 0, 1) < 0.2f;
+    if (f && f->half_body >= 0) pl->half_body = f->half_body != 0;
+    if (pl->half_body) { /* the camera aims at the chest (mean height of spine3) */
+        double cy = 0;
+        for (int t = 0; t < pl->T; t++) cy += pl->joints[(size_t)t * 66 + 3 * 9 + 1];
+        pl->center.y = (float)(cy / pl->T);
+    }
+
     /* camera */
     float heading_deg = ps[0][0].heading / DEG;
     pl->elev = unif(r, 0, 25);
@@ -342,8 +535,9 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
     else if (w >= 0.93f) pl->trajectory = "zoom-out", pl->traj_amount = unif(r, 1.2f, 1.4f);
     float slack = unif(r, 1.0f, 1.25f);
     float d = 1.5f;
+    if (pl->half_body) slack = 1.0f + 0.4f * (slack - 1.0f), d = 0.8f;
     MOSA_TRY(build_traj(pl, d));
-    while (d < 60.0f && !all_in_frame(pl)) {
+    while (d < 60.0f && !all_in_frame(pl, pl->half_body)) {
         d *= 1.08f;
         MOSA_TRY(build_traj(pl, d));
     }
@@ -357,7 +551,15 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
     so.cam_azim = pl->azim;
     int stairs = pl->n_parts[0] == 1 && pl->actions[0][0] == MOTION_CLIMB_STEPS;
     if (stairs) so.n_objects = 1;
+    if (pl->interaction == SCENE_OBJ_TRAMPOLINE) /* other objects stay clear of the frame */
+        so.radius = fmaxf(so.radius, hypotf(ip.x - so.center.x, ip.z - so.center.z) + 1.4f);
+    else if (pl->interaction >= 0)
+        so.radius = fmaxf(so.radius, hypotf(ip.x - so.center.x, ip.z - so.center.z) + 1.3f);
     scene_random(&pl->scene, r, &so);
+    if (pl->interaction >= 0) {
+        mosa_status is = add_interaction(pl, &ip, r);
+        if (is != MOSA_OK) return mosa_fail_context(is, "clip %d: %s", index, k_object_names[pl->interaction]);
+    }
     if (stairs) {
         const motion_params *mp = &ps[0][0];
         float s = mp->height / 1.70f, tread = 0.30f * s, first = 0.27f * s;
@@ -379,6 +581,20 @@ mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index) {
     for (int p = 0; p < pl->P; p++) {
         describe_clothes(clothes[p], sizeof clothes[p], &pl->styles[p]);
         verb_phrase(vp[p], sizeof vp[p], sent[p]);
+    }
+    if (pl->interaction >= 0) {
+        int a0 = pl->actions[0][0], alt = (int)((cap_seed >> 17) & 1);
+        if (a0 == MOTION_SIT_DOWN)
+            snprintf(vp[0], sizeof vp[0], "%s", alt ? "takes a seat on the bench" : "sits down on the bench");
+        else if (a0 == MOTION_STAND_UP)
+            snprintf(vp[0], sizeof vp[0], "%s", alt ? "gets up from the bench" : "stands up from the bench");
+        else if (pl->interaction == SCENE_OBJ_TRAMPOLINE)
+            insert_phrase(vp[0], sizeof vp[0], " on the trampoline");
+        else if (a0 == MOTION_WALK)
+            insert_phrase(vp[0], sizeof vp[0], strncmp(vp[0], "is ", 3) ? " and steps over the fallen trunk"
+                                                                         : " and stepping over the fallen trunk");
+        else
+            insert_phrase(vp[0], sizeof vp[0], " over the fallen trunk");
     }
     if (pl->P == 1) {
         snprintf(pl->caption, sizeof pl->caption, "A %s in %s %s %s, %s.", is_woman(&pl->styles[0]) ? "woman" : "man",
@@ -507,6 +723,9 @@ static cJSON *meta_json(const synth_plan *pl, const synth_opts *o) {
     cJSON_AddNumberToObject(m, "seed", (double)o->seed);
     cJSON_AddNumberToObject(m, "index", pl->index);
     cJSON_AddNumberToObject(m, "motion_rate", r4(pl->rate));
+    cJSON_AddStringToObject(m, "framing", pl->half_body ? "half" : "full");
+    cJSON_AddStringToObject(m, "interaction", pl->interaction >= 0 ? k_object_names[pl->interaction] : "none");
+    if (pl->lift > 0) cJSON_AddNumberToObject(m, "lift", r4(pl->lift));
     cJSON *acts = cJSON_AddArrayToObject(m, "actions");
     for (int p = 0; p < pl->P; p++) {
         cJSON *pa = cJSON_CreateArray();
@@ -614,6 +833,10 @@ static mosa_status render_clip(const char *dir, const synth_plan *pl, clip_buffe
     MOSA_TRY(video_writer_open(vw, vpath, W, H, pl->fps, params));
     MOSA_TRY(video_writer_open(sw, spath, W, H, pl->fps, params));
     draw_opts dopt = draw_opts_default();
+    /* the default stick (half-width 4) and joint radius (4) suit 512 px frames: scale them with
+     * the frame, round(4 min(W,H) / 512), at least 1 (1 at 128 px, 2 at 256, 4 at 512) */
+    int stick = (int)lrintf(4.0f * (float)(W < H ? W : H) / 512.0f);
+    dopt.stickwidth = dopt.radius = stick < 1 ? 1 : stick;
 
     for (int t = 0; t < T; t++) {
         camera cam;

@@ -93,15 +93,37 @@ typedef struct synth_plan {
     const char *trajectory;        /* "fixed", "orbit", "pan-left", "pan-right", "zoom-in", "zoom-out" */
     float traj_amount;
     camera_traj traj;
-    v3 center;                     /* middle of the people's area, on the ground */
+    v3 center;                     /* middle of the people's area (y: the camera target height) */
     float radius;
+    int interaction;               /* SCENE_OBJ_BENCH, _TRAMPOLINE, _TRUNK placed where the motion
+                                      uses it (see synth_plan_make), or -1 */
+    float lift;                    /* metres the motion was raised (a trampoline's bed), else 0 */
+    int half_body;                 /* 1: framed from the hips up (meta.json "framing": "half") */
     char caption[2048];
     char motion_caption[2048];
 } synth_plan;
 
 /* Draws clip `index` of the dataset (o->seed). Deterministic: same (opts, index), same plan.
- * Free with synth_plan_free. */
+ * Free with synth_plan_free.
+ * Scene interactions (single person, single action): sit_down / stand_up always get a bench
+ * behind the person, its seat top 1 cm under the lowest hip joint of the seated pose (the
+ * action's own seat height, within 2 cm) and centred under the seated hips; jump and hop (50%)
+ * and jump_forward (30%, when every foot stays 0.15 m inside the bed) a trampoline under the
+ * person, the whole motion raised by the bed's top (0.485 m) so the feet land on the bed;
+ * walk (35%) and jump_forward (30%) a fallen trunk (radius 0.05..0.12 m) across the path where
+ * every joint clears it by 2 cm or more, else no trunk. The caption names the object.
+ * Half-body framing (about 10% of clips: 20% of the single-person clips whose action does not
+ * travel): the camera targets the chest and comes as close as keeps the upper body (pelvis,
+ * spine, arms, head) in frame; legs may leave the frame (their keypoints get confidence 0). */
 mosa_status synth_plan_make(synth_plan *pl, const synth_opts *o, int index);
+
+/* Forced choices for tests and previews: action >= 0 makes a single-person, single-action clip
+ * of that action; interaction (SCENE_OBJ_BENCH, _TRAMPOLINE, _TRUNK) asks for that object when
+ * the action can use it (-1: none, -2: drawn as usual); half_body 0 or 1 (-1: drawn). */
+typedef struct synth_force {
+    int action, interaction, half_body;
+} synth_force;
+mosa_status synth_plan_make_forced(synth_plan *pl, const synth_opts *o, int index, const synth_force *f);
 void synth_plan_free(synth_plan *pl);
 
 /* The camera of frame t of the plan, its intrinsics K (3,3) and OpenCV extrinsics Rt (3,4)

@@ -461,7 +461,32 @@ static void bench(void) {
     }
 }
 
-/* Contact sheet: rows of clips, columns video frame / mask / skeleton at the middle frame. */
+/* Draws the visible point tracks of frame t onto im (a copy of the video frame): a trail over
+ * the previous 6 frames and a dot, yellow on a person (mask non-zero), cyan on the background. */
+static void draw_tracks(image *im, int x0, int y0, int S, const npy_array *tr, const npy_array *vis, const uint8_t *mask, int t) {
+    const int N = (int)tr->shape[0], T = (int)tr->shape[1];
+    for (int i = 0; i < N; i++) {
+        const float *p = (const float *)tr->data + ((size_t)i * T) * 2;
+        const uint8_t *v = vis->data + (size_t)i * T;
+        if (!v[t]) continue;
+        const int px = (int)lroundf(p[2 * t]), py = (int)lroundf(p[2 * t + 1]);
+        if (px < 0 || py < 0 || px >= S || py >= S) continue;
+        const int on_person = mask[(size_t)py * S + px] != 0;
+        const uint8_t col[3] = {on_person ? 255 : 40, on_person ? 230 : 220, on_person ? 40 : 255};
+        for (int k = t - 6 > 0 ? t - 6 : 0; k < t; k++) /* trail */
+            if (v[k]) {
+                int qx = (int)lroundf(p[2 * k]), qy = (int)lroundf(p[2 * k + 1]);
+                if (qx >= 0 && qy >= 0 && qx < S && qy < S) memcpy(image_px(im, x0 + qx, y0 + qy), col, 3);
+            }
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int qx = px + dx, qy = py + dy;
+                if (qx >= 0 && qy >= 0 && qx < S && qy < S) memcpy(image_px(im, x0 + qx, y0 + qy), col, 3);
+            }
+    }
+}
+
+/* Contact sheet: rows of clips, columns video frame / mask / skeleton / tracks at the middle frame. */
 static void write_sheet(const char *dir) {
     char r[] = "/tmp/mosa_synth_dXXXXXX";
     if (!mkdtemp(r)) return;
@@ -470,7 +495,7 @@ static void write_sheet(const char *dir) {
     enum { S = 128, ROWS = 4, COLS = 2 };
     TEST_COND("sheet clips", synth_dataset_write(r, &o, NULL, NULL, NULL) == MOSA_OK);
     image sheet = {0};
-    image_alloc(&sheet, COLS * 3 * S, ROWS * S);
+    image_alloc(&sheet, COLS * 4 * S, ROWS * S);
     static const uint8_t pal[4][3] = {{0, 0, 0}, {230, 60, 60}, {60, 200, 80}, {70, 110, 240}};
     for (int c = 0; c < ROWS * COLS; c++) {
         char path[1024];
@@ -481,23 +506,32 @@ static void write_sheet(const char *dir) {
         snprintf(path, sizeof path, "%s/clips/%06d/skeleton.mp4", r, c);
         mosa_status b = video_read_all(path, 0, &s, &ns, NULL);
         snprintf(path, sizeof path, "%s/clips/%06d/masks.npy", r, c);
-        npy_array m;
+        npy_array m, tr = {0}, tv = {0};
         mosa_status mm = npy_load(&m, path, 0);
-        if (a == MOSA_OK && b == MOSA_OK && mm == MOSA_OK && nv == o.frames && ns == o.frames) {
-            int t = o.frames / 2, x0 = (c % COLS) * 3 * S, y0 = (c / COLS) * S;
+        snprintf(path, sizeof path, "%s/clips/%06d/tracks.npy", r, c);
+        mosa_status mt = npy_load(&tr, path, 0);
+        snprintf(path, sizeof path, "%s/clips/%06d/tracks_visible.npy", r, c);
+        mosa_status mv = npy_load(&tv, path, 0);
+        if (a == MOSA_OK && b == MOSA_OK && mm == MOSA_OK && mt == MOSA_OK && mv == MOSA_OK && nv == o.frames &&
+            ns == o.frames) {
+            int t = o.frames / 2, x0 = (c % COLS) * 4 * S, y0 = (c / COLS) * S;
             for (int y = 0; y < S; y++) {
                 memcpy(image_px(&sheet, x0, y0 + y), image_px(&v[t], 0, y), 3 * S);
                 memcpy(image_px(&sheet, x0 + 2 * S, y0 + y), image_px(&s[t], 0, y), 3 * S);
+                memcpy(image_px(&sheet, x0 + 3 * S, y0 + y), image_px(&v[t], 0, y), 3 * S);
                 for (int x = 0; x < S; x++) {
                     int id = m.data[((size_t)t * S + y) * S + x];
                     memcpy(image_px(&sheet, x0 + S + x, y0 + y), pal[id & 3], 3);
                 }
             }
+            draw_tracks(&sheet, x0 + 3 * S, y0, S, &tr, &tv, m.data + (size_t)t * S * S, t);
         } else
             TEST_COND("sheet clip read", 0);
         if (a == MOSA_OK) video_frames_free(v, nv);
         if (b == MOSA_OK) video_frames_free(s, ns);
         if (mm == MOSA_OK) npy_array_free(&m);
+        if (mt == MOSA_OK) npy_array_free(&tr);
+        if (mv == MOSA_OK) npy_array_free(&tv);
     }
     char path[1024];
     snprintf(path, sizeof path, "%s/movid_syn_sheet.png", dir);

@@ -61,6 +61,7 @@ expect_error "unsupported conversion" "cannot convert" "$mosa" motion convert "$
 
 # ---- dataset ----
 ok "dataset synth" '"$mosa" dataset synth -n 3 --seed 5 -o "$tmp/ds" --size 64x64 --frames 9 >/dev/null 2>&1'
+ok "raw frames" '"$mosa" dataset synth -n 1 --seed 5 -o "$tmp/dsf" --size 64x64 --frames 5 --png-frames >/dev/null 2>&1 && [ "$(ls "$tmp"/dsf/clips/000000/frames | wc -l)" -eq 5 ]'
 ok "3 complete clips" '[ "$(ls "$tmp"/ds/clips/*/meta.json | wc -l)" -eq 3 ]'
 ok "resume skips finished clips" '"$mosa" dataset synth -n 3 --seed 5 -o "$tmp/ds" --size 64x64 --frames 9 2>&1 | grep -q "0 generated"'
 ok "dataset curate" '"$mosa" dataset curate "$tmp/ds" >/dev/null && [ "$(wc -l < "$tmp/ds/curation.tsv")" -eq 4 ]'

@@ -25,6 +25,7 @@ static void synth_usage(FILE *f) {
             "  --frames F      frames per clip, >= 1 (default 33)\n"
             "  --fps R         frame rate, 1..120 (default 16)\n"
             "  --threads N     clips rendered at once (default: all threads; output is the same)\n"
+            "  --png-frames    also write each clip's raw frames as frames/0000.png ...\n"
             "  -h, --help      this help\n");
 }
 
@@ -61,6 +62,10 @@ static int dataset_synth(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             synth_usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--png-frames")) {
+            o.png_frames = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             synth_usage(stderr);

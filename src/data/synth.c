@@ -3,6 +3,7 @@
 
 #include "dataset.h"
 #include "io/npy.h"
+#include "io/png.h"
 #include "io/video.h"
 #include "motion/captions.h"
 #include "motion/library.h"
@@ -26,7 +27,7 @@
 #define DEG (3.14159265358979f / 180.0f)
 
 synth_opts synth_opts_default(void) {
-    synth_opts o = {1000, 1, 128, 128, 33, 16.0f, 0};
+    synth_opts o = {1000, 1, 128, 128, 33, 16.0f, 0, 0};
     return o;
 }
 
@@ -806,7 +807,7 @@ static mosa_status write_npys(const char *dir, const synth_plan *pl, const clip_
 }
 
 static mosa_status render_clip(const char *dir, const synth_plan *pl, clip_buffers *b, video_writer *vw,
-                               video_writer *sw) {
+                               video_writer *sw, int png_frames) {
     const int P = pl->P, T = pl->T, W = pl->W, H = pl->H, N = P * SYNTH_BODY_POINTS + SYNTH_BG_POINTS;
     const size_t HW = (size_t)W * H;
     b->kp = mosa_malloc((size_t)P * T * 18 * 3 * sizeof(float));
@@ -851,6 +852,14 @@ static mosa_status render_clip(const char *dir, const synth_plan *pl, clip_buffe
         float *dep = b->depth + HW * t;
         MOSA_TRY(scene_render(&b->rgb, mask, dep, &pl->scene, &cam, fj, pl->styles, P, (float)t / pl->fps));
         MOSA_TRY(video_writer_add(vw, &b->rgb));
+        if (png_frames) { /* lossless raw frames beside the MP4 */
+            char fpath[4200];
+            snprintf(fpath, sizeof fpath, "%s/frames", dir);
+            if (t == 0 && mkdir(fpath, 0755) != 0 && errno != EEXIST)
+                return mosa_fail(MOSA_ERR_IO, "cannot create '%s': %s", fpath, strerror(errno));
+            snprintf(fpath, sizeof fpath, "%s/frames/%04d.png", dir, t);
+            MOSA_TRY(png_write(fpath, &b->rgb, NULL));
+        }
 
         /* keypoints and the skeleton frame */
         float kp2[SYNTH_MAX_PERSONS * 18 * 2], conf[SYNTH_MAX_PERSONS * 18];
@@ -907,7 +916,7 @@ mosa_status synth_clip_write(const char *dir, const synth_opts *o, int index) {
     memset(&b, 0, sizeof b);
     video_writer vw, sw;
     memset(&vw, 0, sizeof vw), memset(&sw, 0, sizeof sw);
-    st = render_clip(dir, &pl, &b, &vw, &sw);
+    st = render_clip(dir, &pl, &b, &vw, &sw, o->png_frames);
     video_writer_abort(&vw), video_writer_abort(&sw);
     char path[4096];
     if (st == MOSA_OK) {

@@ -68,6 +68,7 @@ typedef struct synth_opts {
     float fps;          /* 1..120 */
     int threads;        /* clips rendered at once: 0 = threads_get(); 1 = one clip at a time with
                            the renderer's own row parallelism (output identical either way) */
+    int png_frames;     /* also write the raw frames, lossless: clips/<id>/frames/0000.png ... */
 } synth_opts;
 
 /* n 1000, seed 1, 128x128, 33 frames at 16 fps, threads 0. */

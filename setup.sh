@@ -57,6 +57,20 @@ if [ "$do_install" = 1 ]; then
   fi
 fi
 
+# The MediaPipe pose and segmentation models (TFLite) come from their pinned npm packages,
+# checked by sha256 (scripts/fetch_models.sh). Without npm or the network the TFLite model tests
+# say "skipped"; nothing else depends on them.
+if [ "$do_install" = 1 ] && ! command -v npm >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null || true
+  else
+    echo "setup: npm is missing (sudo apt-get install npm) — the MediaPipe models will not be fetched" >&2
+  fi
+fi
+if command -v npm >/dev/null; then
+  scripts/fetch_models.sh || echo "setup: could not fetch the MediaPipe models (see above); their tests will be skipped" >&2
+fi
+
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"

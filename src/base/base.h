@@ -130,6 +130,13 @@ mosa_status atomic_file_commit(atomic_file *f); /* fsync, rename, fsync dir; clo
 void atomic_file_abort(atomic_file *f);          /* unlink the temp file; closes */
 mosa_status file_write_atomic(const char *path, const void *data, size_t n);
 
+/* Finds a shipped model file by its path under the repository's models/ folder ("motion/t2m.safetensors",
+ * "mediapipe/pose_landmark_full.tflite"). Looks, in order, in $MOSA_MODELS, in <dir of the
+ * running executable>/../models and <dir>/models (build/mosa and an installed bin/mosa), and in
+ * ./models. Writes the first existing path into buf; if none exists, writes the ./models path
+ * and fails with MOSA_ERR_IO saying where it looked and how to get the file (./setup.sh). */
+mosa_status model_path_resolve(char *buf, size_t cap, const char *relative);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Time and threads                                                                            */
 /* ------------------------------------------------------------------------------------------ */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -157,4 +158,45 @@ mosa_status file_write_atomic(const char *path, const void *data, size_t n) {
     MOSA_TRY(atomic_file_open(&f, path));
     atomic_file_write(&f, data, n);
     return atomic_file_commit(&f);
+}
+
+static int path_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+mosa_status model_path_resolve(char *buf, size_t cap, const char *relative) {
+    if (!buf || cap == 0 || !relative || !*relative) return mosa_fail(MOSA_ERR_ARG, "model_path_resolve: empty model name");
+    buf[0] = 0;
+    char cand[4096];
+    const char *env = getenv("MOSA_MODELS");
+    if (env && *env) {
+        snprintf(cand, sizeof cand, "%s/%s", env, relative);
+        if (path_exists(cand)) goto found;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(cand, sizeof cand, "%s/../models/%s", exe, relative);
+            if (path_exists(cand)) goto found;
+            snprintf(cand, sizeof cand, "%s/models/%s", exe, relative);
+            if (path_exists(cand)) goto found;
+        }
+    }
+    snprintf(cand, sizeof cand, "models/%s", relative);
+    if (path_exists(cand)) goto found;
+    if (strlen(cand) < cap) memcpy(buf, cand, strlen(cand) + 1);
+    return mosa_fail(MOSA_ERR_IO,
+                     "model file '%s' not found (looked in $MOSA_MODELS, next to the mosa executable's ../models "
+                     "and in ./models); run ./setup.sh from the repository to fetch or build the shipped models, "
+                     "or give the path of a model file",
+                     relative);
+found:
+    if (strlen(cand) >= cap) return mosa_fail(MOSA_ERR_ARG, "model_path_resolve: path of '%s' too long", relative);
+    memcpy(buf, cand, strlen(cand) + 1);
+    return MOSA_OK;
 }

@@ -1,0 +1,41 @@
+/* encoder.h: a small transformer text encoder (trained here, with the model that uses it).
+ *
+ * Token embedding + learned positions -> `layers` pre-LN transformer blocks (bidirectional
+ * attention, PAD keys masked) -> final LayerNorm. Outputs every token's feature (B,L,width) and
+ * the pooled sentence feature = the BOS position's output (B,width). Parameter names follow a
+ * PyTorch module (prefix + "tok_emb.weight", "pos_emb", "blocks.N....", "ln_f.weight").
+ * Used by the structure transformer (src/motion/t2m.h) and by the motion-text evaluator
+ * (src/eval/motion_eval.h), each with its own weights and vocabulary. */
+#ifndef MOSA_TEXT_ENCODER_H
+#define MOSA_TEXT_ENCODER_H
+
+#include "../nn/nn.h"
+
+typedef struct text_encoder_config {
+    int vocab;   /* text_vocab_size */
+    int width;   /* default 128 */
+    int layers;  /* default 2 */
+    int heads;   /* default 4 */
+    int max_len; /* tokens incl. BOS/EOS, default 32 */
+} text_encoder_config;
+
+text_encoder_config text_encoder_config_default(int vocab);
+/* "vocab=.. width=.. layers=.. heads=.. max_len=.." <-> config (parsing validates ranges). */
+void text_encoder_config_format(const text_encoder_config *cfg, char *buf, size_t cap);
+mosa_status text_encoder_config_parse(text_encoder_config *cfg, const char *s);
+
+typedef struct text_encoder {
+    text_encoder_config cfg;
+    tensor *tok_emb, *pos_emb;
+    nn_transformer_block *blocks; /* cfg.layers, mosa_malloc'd */
+    nn_layernorm ln_f;
+} text_encoder;
+
+mosa_status text_encoder_init(text_encoder *e, param_store *ps, const char *prefix, const text_encoder_config *cfg,
+                              mosa_rng *r);
+void text_encoder_free(text_encoder *e);
+/* ids (B, L) with L <= max_len; returns token features (B,L,width); *pooled (if not NULL) gets
+ * (B,width). Differentiable (for training). */
+tensor *text_encoder_forward(ctx *c, const text_encoder *e, const int32_t *ids, int B, int L, tensor **pooled);
+
+#endif /* MOSA_TEXT_ENCODER_H */

@@ -1,0 +1,50 @@
+/* tokenizer.h: words -> token ids for the text encoders, with WordNet for words the vocabulary
+ * lacks.
+ *
+ * Text is lower-cased and split into words (letters, digits and inner apostrophes; every other
+ * character separates; "left-hand" -> "left", "hand"). A word in the vocabulary is its own token.
+ * A word outside it is mapped, in this order, to a vocabulary word with the same WordNet lemma
+ * ("sprinted" -> "sprints" when both lemmatize to "sprint"), to one of its WordNet synonyms,
+ * then to a hypernym (up to 3 levels: "sprint" -> "run"), each converted back through the
+ * vocabulary's lemma index; otherwise it becomes TEXT_UNK. Every mapping is reported through
+ * the log callback so a user sees what was understood ("'jog' read as 'run' (hypernym)").
+ *
+ * Ids: TEXT_PAD 0, TEXT_UNK 1, TEXT_BOS 2 (the encoder's pooled "class" position), TEXT_EOS 3,
+ * then the words. A tokenized text is BOS w1 .. wn EOS, cut to max_len (EOS kept) and padded
+ * with PAD. The vocabulary is stored with a model as one metadata string (text_vocab_serialize).
+ * Not here: motion-prompt extraction (prompt.h) and the encoder (encoder.h). */
+#ifndef MOSA_TEXT_TOKENIZER_H
+#define MOSA_TEXT_TOKENIZER_H
+
+#include "../base/base.h"
+
+#define TEXT_PAD 0
+#define TEXT_UNK 1
+#define TEXT_BOS 2
+#define TEXT_EOS 3
+#define TEXT_SPECIALS 4
+#define TEXT_WORD_MAX 48 /* bytes of a word, NUL included; longer words are UNK */
+
+typedef struct text_vocab text_vocab; /* opaque */
+
+/* Builds a vocabulary from the words of n texts (words seen at least min_count times, sorted
+ * by count then alphabetically, at most max_words of them; <= 0 = no limit). */
+mosa_status text_vocab_build(text_vocab **out, const char *const *texts, int n, int min_count, int max_words);
+/* "word word word ..." (ids TEXT_SPECIALS.. in order) <-> vocabulary. Parsing checks every word. */
+mosa_status text_vocab_serialize(const text_vocab *v, char **out /* mosa_free */);
+mosa_status text_vocab_parse(text_vocab **out, const char *s);
+void text_vocab_free(text_vocab *v);
+int text_vocab_size(const text_vocab *v);                 /* including the specials */
+const char *text_vocab_word(const text_vocab *v, int id); /* "<pad>", "<unk>", "<bos>", "<eos>" for specials */
+int text_vocab_find(const text_vocab *v, const char *word); /* id or -1 (no WordNet) */
+
+typedef enum text_map_kind { TEXT_MAP_LEMMA, TEXT_MAP_SYNONYM, TEXT_MAP_HYPERNYM, TEXT_MAP_UNKNOWN } text_map_kind;
+/* Called once per out-of-vocabulary word: `to` is the vocabulary word it became (NULL for UNK). */
+typedef void (*text_map_log)(void *user, const char *from, const char *to, text_map_kind how);
+
+/* Tokenizes `text` into ids[max_len] (BOS .. EOS, PAD-filled). Returns the number of non-PAD
+ * ids (>= 2), or -1 with the error set (NULL text, max_len < 2, invalid UTF-8). log may be NULL.
+ * Thread-safe for concurrent calls (WordNet access is serialised inside). */
+int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_len, text_map_log log, void *user);
+
+#endif /* MOSA_TEXT_TOKENIZER_H */

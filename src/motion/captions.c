@@ -212,6 +212,52 @@ static const char *const cap_turn_full[] = {"^turns all the way around", "^turns
                                             "^spins all the way around", "^rotates in a full circle",
                                             "^turns around completely", NULL};
 
+/* The verb phrasing of each action held out of training (MOTION_SPLIT_TEST uses only it,
+ * MOTION_SPLIT_TRAIN never): an index into the action's vp[], chosen so that its wording (the
+ * verb, where the table allows) appears in no training phrasing of the action. turn_around's
+ * other tables hold out their own entry (cap_heldout_turn: quarter, most, full). */
+static const signed char cap_heldout[MOTION_ACTION_COUNT] = {
+    [MOTION_IDLE] = 3,          /* waits in one spot */
+    [MOTION_WALK] = 2,          /* strolls */
+    [MOTION_JOG] = 2,           /* trots */
+    [MOTION_RUN] = 1,           /* sprints */
+    [MOTION_MARCH] = 5,         /* parades */
+    [MOTION_SIDE_STEP] = 2,     /* shuffles */
+    [MOTION_CROUCH_WALK] = 4,   /* creeps */
+    [MOTION_WALK_BACKWARD] = 4, /* retreats */
+    [MOTION_CLIMB_STEPS] = 4,   /* ascends the steps */
+    [MOTION_TURN_AROUND] = 5,   /* does an about-face */
+    [MOTION_SPIN] = 3,          /* twirls around */
+    [MOTION_SKATE_GLIDE] = 4,   /* slides like a skater */
+    [MOTION_DANCE] = 4,         /* grooves to the music */
+    [MOTION_JUMP] = 5,          /* leaps up with both feet */
+    [MOTION_JUMP_FORWARD] = 1,  /* leaps forward */
+    [MOTION_HOP] = 4,           /* balances on the leg and hops */
+    [MOTION_JUMPING_JACKS] = 4, /* jumps while spreading arms and legs */
+    [MOTION_SQUAT] = 5,         /* lowers into a squat and rises */
+    [MOTION_LUNGE] = 2,         /* steps forward into a lunge */
+    [MOTION_FRONT_KICK] = 5,    /* kicks the air in front of the body */
+    [MOTION_SIDE_KICK] = 4,     /* kicks out to the side */
+    [MOTION_LEG_STRETCH] = 5,   /* grabs the ankle and stretches */
+    [MOTION_TREE_POSE] = 5,     /* stands on one leg with palms together */
+    [MOTION_WARRIOR] = 1,       /* gets into warrior two */
+    [MOTION_SIT_DOWN] = 1,      /* takes a seat */
+    [MOTION_STAND_UP] = 2,      /* rises from a seated position */
+    [MOTION_PUNCH] = 4,         /* jabs */
+    [MOTION_WAVE] = 4,          /* waves goodbye */
+    [MOTION_WAVE_BOTH] = 3,     /* waves arms in the air */
+    [MOTION_CLAP] = 3,          /* applauds */
+    [MOTION_RAISE_ARMS] = 3,    /* puts arms up */
+    [MOTION_SIDE_STRETCH] = 3,  /* bends sideways */
+    [MOTION_TOE_TOUCH] = 2,     /* reaches down to the feet */
+    [MOTION_BOW] = 4,           /* bows politely */
+    [MOTION_THROW] = 4,         /* pitches a ball */
+    [MOTION_PUSH_UP] = 5,       /* lowers to the ground and does push-ups */
+    [MOTION_CARTWHEEL] = 5,     /* flips sideways in a cartwheel */
+    [MOTION_KNEEL] = 3,         /* takes a knee */
+};
+static const signed char cap_heldout_turn[3] = {2, 4, 3}; /* quarter: makes a quarter turn; most, full: rotates */
+
 static const char *const cap_subjects[] = {"a person", "a man", "a woman", "someone", "the figure", "the person", "a human"};
 static const char *const cap_subjects_motion[] = {"a person", "someone", "the person"};
 
@@ -443,7 +489,7 @@ static const char *cap__adverb(mosa_rng *r, int action, const motion_params *p, 
 /* The verb phrase of one action (simple present, '^' verbs, slots unexpanded but {dir}) and
  * its optional adverb and detail, into a cap_buf as a template. */
 static void cap__phrase(cap_buf *b, cap_buf *detail, mosa_rng *r, int action, const motion_params *p, int allow_detail,
-                        const char **adv, int *adv_one, int *reps_out) {
+                        int split, const char **adv, int *adv_one, int *reps_out) {
     const cap_action *ca = &cap_table[action];
     const char *const *vp = ca->vp;
     float ang;
@@ -455,11 +501,28 @@ static void cap__phrase(cap_buf *b, cap_buf *detail, mosa_rng *r, int action, co
     }
     int nvp = cap__count_vp(vp, CAP_MAX_VP);
     const char *t = vp[0];
-    for (int tries = 0; tries < 20; tries++) {
-        t = vp[cap__pick(r, nvp)];
-        if (cap__usable(t, reps)) break;
+    if (split < 0) {
+        for (int tries = 0; tries < 20; tries++) {
+            t = vp[cap__pick(r, nvp)];
+            if (cap__usable(t, reps)) break;
+        }
+        if (!cap__usable(t, reps)) t = vp[0];
+    } else {
+        int held = vp == cap_turn_quarter ? cap_heldout_turn[0] : vp == cap_turn_most ? cap_heldout_turn[1]
+                   : vp == cap_turn_full  ? cap_heldout_turn[2] : cap_heldout[action];
+        if (split == 1) {
+            t = vp[held]; /* the one held-out phrasing, whatever the counts (none needs {num}) */
+        } else {
+            int first = held == 0 ? 1 : 0;
+            t = vp[first];
+            for (int tries = 0; tries < 20; tries++) {
+                int k = cap__pick(r, nvp - 1);
+                t = vp[k >= held ? k + 1 : k];
+                if (cap__usable(t, reps)) break;
+            }
+            if (!cap__usable(t, reps)) t = vp[first];
+        }
     }
-    if (!cap__usable(t, reps)) t = vp[0];
     cap__puts(b, t);
     if (action == MOTION_SPIN && reps == 2 && !strstr(t, "{n}") && cap__rand(r) < 0.7f) cap__puts(b, " twice");
     if ((motion_action_flags(action) & MOTION_F_TRAVELS) && cap_table[action].adverbs & CAP_LOCO &&
@@ -490,7 +553,8 @@ static void cap__subject(cap_ctx *c, mosa_rng *r, int motion_only) {
 }
 
 /* One sentence for one action. motion_only limits subjects. */
-static int cap__sentence(char *out, size_t cap, mosa_rng *r, int action, const motion_params *p, int motion_only) {
+static int cap__sentence(char *out, size_t cap, mosa_rng *r, int action, const motion_params *p, int motion_only,
+                         int split) {
     cap_ctx c;
     memset(&c, 0, sizeof c);
     cap__subject(&c, r, motion_only);
@@ -500,7 +564,7 @@ static int cap__sentence(char *out, size_t cap, mosa_rng *r, int action, const m
     tpl[0] = det[0] = 0;
     const char *adv;
     int one;
-    cap__phrase(&tb, &db, r, action, p, !motion_only || cap__rand(r) < 0.5f, &adv, &one, &c.reps);
+    cap__phrase(&tb, &db, r, action, p, !motion_only || cap__rand(r) < 0.5f, split, &adv, &one, &c.reps);
     int style = cap__pick(r, motion_only ? 3 : 4);
     if (style == 1 && !(adv && one)) style = 0;
     cap_buf b = {out, cap, 0, 0};
@@ -592,7 +656,7 @@ typedef struct cap_one_ctx {
 
 static int cap__gen_one(char *out, size_t cap, mosa_rng *r, const void *ctx) {
     const cap_one_ctx *c = (const cap_one_ctx *)ctx;
-    return cap__sentence(out, cap, r, c->action, c->p, c->motion_only);
+    return cap__sentence(out, cap, r, c->action, c->p, c->motion_only, -1);
 }
 
 int motion_captions(char **out, int max, int action, const motion_params *p, uint64_t seed) {
@@ -608,13 +672,20 @@ int motion_captions(char **out, int max, int action, const motion_params *p, uin
 }
 
 mosa_status motion_caption_motion(char *buf, size_t cap, int action, const motion_params *p, uint64_t seed) {
+    return motion_caption_motion_split(buf, cap, action, p, seed, -1);
+}
+
+mosa_status motion_caption_motion_split(char *buf, size_t cap, int action, const motion_params *p, uint64_t seed,
+                                        int split) {
     if (!buf || cap == 0) return mosa_fail(MOSA_ERR_ARG, "motion_caption_motion: need a buffer");
+    if (split < -1 || split > 1)
+        return mosa_fail(MOSA_ERR_ARG, "motion_caption_motion: split %d; use -1 (all), 0 (train) or 1 (test)", split);
     buf[0] = 0;
     MOSA_TRY(cap__check(action, p));
     mosa_rng r;
     cap__seed(&r, seed, 0x0707100ull + (uint64_t)action);
     char tmp[MOTION_CAPTION_MAX];
-    if (cap__sentence(tmp, sizeof tmp, &r, action, p, 1) != 0)
+    if (cap__sentence(tmp, sizeof tmp, &r, action, p, 1, split) != 0)
         return mosa_fail(MOSA_ERR_INTERNAL, "motion_caption_motion: template too long");
     if (strlen(tmp) + 1 > cap)
         return mosa_fail(MOSA_ERR_ARG, "motion_caption_motion: buffer of %zu bytes too small; use MOTION_CAPTION_MAX", cap);
@@ -629,6 +700,7 @@ typedef struct cap_seq_ctx {
     motion_params pp[3 * 64];
     int np;
     int motion_only;
+    int split; /* -1 all phrasings, 0 training ones, 1 the held-out one */
 } cap_seq_ctx;
 
 /* The parts motion_sequence will generate, insertions included. */
@@ -677,7 +749,7 @@ static int cap__gen_seq(char *out, size_t cap, mosa_rng *r, const void *ctx) {
         tpl[0] = det[0] = 0;
         const char *adv;
         int one;
-        cap__phrase(&tb, &db, r, s->parts[k], &s->pp[k], 0, &adv, &one, &c.reps);
+        cap__phrase(&tb, &db, r, s->parts[k], &s->pp[k], 0, s->split, &adv, &one, &c.reps);
         cap__expand(&b, tpl, &c, 0);
         if (adv) cap__puts(&b, " "), cap__puts(&b, adv);
         if (tb.overflow) b.overflow = 1;
@@ -700,6 +772,7 @@ int motion_sequence_captions(char **out, int max, const int *actions, const moti
         return -1;
     }
     s->motion_only = 0;
+    s->split = -1;
     mosa_rng r;
     cap__seed(&r, seed, 0x5E9u + (uint64_t)n);
     int got = cap__many(out, max, &r, cap__gen_seq, s);
@@ -709,14 +782,23 @@ int motion_sequence_captions(char **out, int max, const int *actions, const moti
 
 mosa_status motion_sequence_caption_motion(char *buf, size_t cap, const int *actions, const motion_params *ps, int n,
                                            uint64_t seed) {
+    return motion_sequence_caption_motion_split(buf, cap, actions, ps, n, seed, -1);
+}
+
+mosa_status motion_sequence_caption_motion_split(char *buf, size_t cap, const int *actions, const motion_params *ps,
+                                                 int n, uint64_t seed, int split) {
     if (!buf || cap == 0 || !actions || !ps || n <= 0 || n > 64)
         return mosa_fail(MOSA_ERR_ARG, "motion_sequence_caption_motion: need a buffer and 1..64 actions (n = %d)", n);
+    if (split < -1 || split > 1)
+        return mosa_fail(MOSA_ERR_ARG, "motion_sequence_caption_motion: split %d; use -1 (all), 0 (train) or 1 (test)",
+                         split);
     buf[0] = 0;
     cap_seq_ctx *s = mosa_malloc(sizeof *s);
     if (!s) return MOSA_ERR_NOMEM;
     mosa_status st = cap__seq_parts(s, actions, ps, n);
     if (st == MOSA_OK) {
         s->motion_only = 1;
+        s->split = split;
         mosa_rng r;
         cap__seed(&r, seed, 0x5E9A0u + (uint64_t)n);
         char tmp[MOTION_CAPTION_SEQ_MAX];

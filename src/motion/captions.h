@@ -37,6 +37,18 @@ int motion_sequence_captions(char **out, int max, const int *actions, const moti
 mosa_status motion_sequence_caption_motion(char *buf, size_t cap, const int *actions, const motion_params *ps, int n,
                                            uint64_t seed);
 
+/* Held-out phrasings, for evaluating text-to-motion on wording it was not trained on: one verb
+ * phrasing of every action (turn_around: of each of its turn-angle tables) is held out.
+ * split 0 (MOTION_SPLIT_TRAIN) draws only from the other phrasings, 1 (MOTION_SPLIT_TEST) uses
+ * only the held-out one, -1 all of them (exactly motion_caption_motion /
+ * motion_sequence_caption_motion). The held-out phrasing was chosen so its verb or wording
+ * appears in no training phrasing of that action ("strolls" for walk, "sprints" for run,
+ * "applauds" for clap). Same seeds and memory rules as the unsplit forms. */
+mosa_status motion_caption_motion_split(char *buf, size_t cap, int action, const motion_params *p, uint64_t seed,
+                                        int split);
+mosa_status motion_sequence_caption_motion_split(char *buf, size_t cap, const int *actions, const motion_params *ps,
+                                                 int n, uint64_t seed, int split);
+
 /* Number of distinct verb phrasings the captions of an action draw from (>= 5 for every
  * action); 0 for an unknown action. */
 int motion_caption_phrasings(int action);

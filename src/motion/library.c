@@ -342,7 +342,7 @@ mosa_status motion_sequence(float **joints_out, int *T_out, const int *actions, 
             }
             if (fabsf(cur.heading) > 0.6f && !wants_seat) {
                 motion_params q = cur;
-                q.seconds = 1.0f + fabsf(cur.heading) / (float)M_PI * 1.5f;
+                q.seconds = fmaxf(motion_action_min_seconds(MOTION_TURN_AROUND), 1.0f + fabsf(cur.heading) / (float)M_PI * 1.5f);
                 q.turn = cur.heading, q.heading = 0, q.speed = 1, q.amplitude = 1;
                 parts[np] = MOTION_TURN_AROUND, pp[np++] = q;
                 cur.heading = 0;

@@ -3,7 +3,9 @@
  * Token embedding + learned positions -> `layers` pre-LN transformer blocks (bidirectional
  * attention, PAD keys masked) -> final LayerNorm. Outputs every token's feature (B,L,width) and
  * the pooled sentence feature = the BOS position's output (B,width). Parameter names follow a
- * PyTorch module (prefix + "tok_emb.weight", "pos_emb", "blocks.N....", "ln_f.weight").
+ * PyTorch module ("<prefix>.tok_emb.weight" (vocab,width), "<prefix>.pos_emb" (max_len,width),
+ * "<prefix>.blocks.N....", "<prefix>.ln_f.weight"; nn_name's convention, and a prefix that
+ * already ends in '.' or is empty is used as is). PyTorch twin: ref/ref_text_encoder.py.
  * Used by the structure transformer (src/motion/t2m.h) and by the motion-text evaluator
  * (src/eval/motion_eval.h), each with its own weights and vocabulary. */
 #ifndef MOSA_TEXT_ENCODER_H

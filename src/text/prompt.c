@@ -9,6 +9,7 @@
  * prepositions, conjunctions, auxiliaries) are small fixed lists; open classes come from
  * WordNet. */
 #include "prompt.h"
+#include "tokenizer.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -334,7 +335,7 @@ static void put(char *out, size_t cap, size_t *len, const char *s, int *overflow
     *len += n;
 }
 
-mosa_status prompt_motion_extract(char *out, size_t cap, const char *prompt, prompt_info *info) {
+static mosa_status extract_locked(char *out, size_t cap, const char *prompt, prompt_info *info) {
     if (!out || cap == 0) return mosa_fail(MOSA_ERR_ARG, "prompt_motion_extract: no output buffer");
     out[0] = 0;
     if (info) memset(info, 0, sizeof *info);
@@ -497,4 +498,13 @@ mosa_status prompt_motion_extract(char *out, size_t cap, const char *prompt, pro
         return mosa_fail(MOSA_ERR_ARG, "prompt_motion_extract: the output buffer (%zu bytes) is too small", cap);
     }
     return MOSA_OK;
+}
+
+/* WordNet's C library keeps global state, so every use of it (here and in tokenizer.c) holds
+ * the one lock of text_wordnet_lock. */
+mosa_status prompt_motion_extract(char *out, size_t cap, const char *prompt, prompt_info *info) {
+    text_wordnet_lock();
+    mosa_status st = extract_locked(out, cap, prompt, info);
+    text_wordnet_unlock();
+    return st;
 }

@@ -47,4 +47,9 @@ typedef void (*text_map_log)(void *user, const char *from, const char *to, text_
  * Thread-safe for concurrent calls (WordNet access is serialised inside). */
 int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_len, text_map_log log, void *user);
 
+/* The lock serialising every use of WordNet's C library (global state) inside the tokenizer.
+ * Other WordNet users (prompt.c) that may run concurrently with text_tokenize take it too. */
+void text_wordnet_lock(void);
+void text_wordnet_unlock(void);
+
 #endif /* MOSA_TEXT_TOKENIZER_H */

@@ -1,0 +1,651 @@
+/* tokenizer.c: words -> token ids with WordNet for out-of-vocabulary words (see tokenizer.h).
+ *
+ * The vocabulary is an array of words with an open-addressing hash for lookups. Its WordNet
+ * lemma index ("v:run" -> the most frequent vocabulary word whose verb lemma is run) is built
+ * on the first out-of-vocabulary word, and OOV mappings are cached; both live behind the one
+ * WordNet mutex (WordNet's C library keeps global state), so a const vocabulary may be used from
+ * several threads. Words in the vocabulary never touch WordNet.
+ * Not here: the encoder (encoder.c) and motion-prompt extraction (prompt.c). */
+#include "tokenizer.h"
+
+#include "prompt.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wn.h>
+
+#define VOCAB_MAX_WORDS 1000000
+#define VOCAB_MAX_BYTES (64u << 20)
+#define TOK_CACHE_MAX 65536 /* OOV mappings remembered per vocabulary */
+#define TOK_HYPER_LEVELS 3
+
+static const char *const k_specials[TEXT_SPECIALS] = {"<pad>", "<unk>", "<bos>", "<eos>"};
+static const int k_pos[4] = {VERB, NOUN, ADJ, ADV};
+static const char k_pos_char[5] = "xnvar"; /* indexed by WordNet's pos numbers 1..4 */
+
+/* ---- a string -> int hash map (owns its keys) ---- */
+
+typedef struct smap {
+    char **keys;
+    int *vals;
+    int cap, n; /* cap: power of two */
+} smap;
+
+static uint64_t tok__hash(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void smap_free(smap *m) {
+    for (int i = 0; i < m->cap; i++) mosa_free(m->keys ? m->keys[i] : NULL);
+    mosa_free(m->keys);
+    mosa_free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+static int smap_get(const smap *m, const char *k) {
+    if (!m->cap) return -1;
+    for (uint64_t i = tok__hash(k) & (uint64_t)(m->cap - 1);; i = (i + 1) & (uint64_t)(m->cap - 1)) {
+        if (!m->keys[i]) return -1;
+        if (strcmp(m->keys[i], k) == 0) return m->vals[i];
+    }
+}
+
+static int smap_grow(smap *m) {
+    int nc = m->cap ? m->cap * 2 : 64;
+    char **nk = mosa_calloc((size_t)nc, sizeof *nk);
+    int *nv = mosa_calloc((size_t)nc, sizeof *nv);
+    if (!nk || !nv) {
+        mosa_free(nk), mosa_free(nv);
+        return -1;
+    }
+    for (int i = 0; i < m->cap; i++)
+        if (m->keys[i]) {
+            uint64_t j = tok__hash(m->keys[i]) & (uint64_t)(nc - 1);
+            while (nk[j]) j = (j + 1) & (uint64_t)(nc - 1);
+            nk[j] = m->keys[i], nv[j] = m->vals[i];
+        }
+    mosa_free(m->keys), mosa_free(m->vals);
+    m->keys = nk, m->vals = nv, m->cap = nc;
+    return 0;
+}
+
+/* Inserts k -> v unless k is present (keeps the first value). 0 ok, -1 out of memory. */
+static int smap_put(smap *m, const char *k, int v) {
+    if (2 * (m->n + 1) > m->cap && smap_grow(m) != 0) return -1;
+    uint64_t i = tok__hash(k) & (uint64_t)(m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (uint64_t)(m->cap - 1))
+        if (strcmp(m->keys[i], k) == 0) return 0;
+    m->keys[i] = mosa_strdup(k);
+    if (!m->keys[i]) return -1;
+    m->vals[i] = v;
+    m->n++;
+    return 0;
+}
+
+/* ---- the vocabulary ---- */
+
+struct text_vocab {
+    int n;         /* words including the specials */
+    char **words;  /* n; specials are static strings */
+    smap index;    /* word -> id */
+    /* behind g_wn_lock: */
+    int lemma_ready;
+    smap lemmas;   /* "v:run" -> id */
+    smap cache;    /* oov word -> id * 4 + kind */
+};
+
+static pthread_mutex_t g_wn_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void text_wordnet_lock(void) { pthread_mutex_lock(&g_wn_lock); }
+void text_wordnet_unlock(void) { pthread_mutex_unlock(&g_wn_lock); }
+
+void text_vocab_free(text_vocab *v) {
+    if (!v) return;
+    for (int i = TEXT_SPECIALS; i < v->n; i++) mosa_free(v->words[i]);
+    mosa_free(v->words);
+    smap_free(&v->index);
+    smap_free(&v->lemmas);
+    smap_free(&v->cache);
+    mosa_free(v);
+}
+
+int text_vocab_size(const text_vocab *v) { return v ? v->n : 0; }
+
+const char *text_vocab_word(const text_vocab *v, int id) {
+    if (!v || id < 0 || id >= v->n) return NULL;
+    return v->words[id];
+}
+
+int text_vocab_find(const text_vocab *v, const char *word) {
+    if (!v || !word) return -1;
+    int id = smap_get(&v->index, word);
+    return id >= TEXT_SPECIALS ? id : -1;
+}
+
+/* A new vocabulary of the specials plus `words` (taken over). */
+static mosa_status vocab__make(text_vocab **out, char **words, int nw) {
+    text_vocab *v = mosa_calloc(1, sizeof *v);
+    if (!v) return MOSA_ERR_NOMEM;
+    v->words = mosa_calloc((size_t)nw + TEXT_SPECIALS, sizeof(char *));
+    if (!v->words) {
+        mosa_free(v);
+        return MOSA_ERR_NOMEM;
+    }
+    for (int i = 0; i < TEXT_SPECIALS; i++) v->words[i] = (char *)k_specials[i];
+    v->n = TEXT_SPECIALS;
+    for (int i = 0; i < nw; i++) {
+        v->words[v->n] = words[i];
+        if (smap_put(&v->index, words[i], v->n) != 0) {
+            for (int k = i + 1; k < nw; k++) mosa_free(words[k]);
+            v->n++;
+            text_vocab_free(v);
+            return mosa_fail(MOSA_ERR_NOMEM, "text vocabulary: out of memory");
+        }
+        v->n++;
+    }
+    *out = v;
+    return MOSA_OK;
+}
+
+/* ---- word splitting ---- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid; *cp gets the code point. */
+static int utf8_decode(const unsigned char *s, unsigned *cp) {
+    unsigned c = s[0];
+    *cp = c;
+    if (c < 0x80) return 1;
+    int n;
+    unsigned min;
+    if ((c & 0xE0) == 0xC0) n = 2, min = 0x80, c &= 0x1F;
+    else if ((c & 0xF0) == 0xE0) n = 3, min = 0x800, c &= 0x0F;
+    else if ((c & 0xF8) == 0xF0) n = 4, min = 0x10000, c &= 0x07;
+    else return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return n;
+}
+
+static int utf8_len(const unsigned char *s) {
+    unsigned cp;
+    return utf8_decode(s, &cp);
+}
+
+static int is_alnum_ascii(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+enum { CH_SEP = 0, CH_WORD = 1, CH_APOS = 2 };
+
+/* What the character at s is: a separator, a word character (ASCII letters and digits, and
+ * non-ASCII characters outside the punctuation, space and symbol blocks below), or an
+ * apostrophe (' and the typographic ones, U+2018, U+2019, U+02BC). *n gets its length in
+ * bytes; -1 for invalid UTF-8. */
+static int tok__class(const unsigned char *s, int *n) {
+    unsigned cp;
+    *n = utf8_decode(s, &cp);
+    if (*n == 0) return -1;
+    if (cp < 0x80) return is_alnum_ascii((unsigned char)cp) ? CH_WORD : cp == '\'' ? CH_APOS : CH_SEP;
+    if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC) return CH_APOS;
+    if ((cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||     /* Latin-1 controls, NBSP, quotes, symbols */
+        (cp >= 0x2000 && cp <= 0x2BFF) ||                             /* spaces, dashes, quotes, arrows, symbols */
+        (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE30 && cp <= 0xFE4F) || /* CJK punctuation */
+        (cp >= 0xFF00 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) || cp == 0xFEFF ||
+        (cp >= 0x1F000 && cp <= 0x1FAFF))                             /* emoji */
+        return CH_SEP;
+    return CH_WORD;
+}
+
+/* Calls fn for every word of text (lower case; typographic apostrophes written as '; words
+ * over TEXT_WORD_MAX - 1 bytes are passed as "" so the caller can make them UNK). Returns -1 on
+ * invalid UTF-8, else the number of words. */
+typedef int (*word_fn)(void *user, const char *word);
+
+static int tok__split(const char *text, word_fn fn, void *user) {
+    const unsigned char *s = (const unsigned char *)text;
+    char w[TEXT_WORD_MAX];
+    int len = 0, over = 0, count = 0, inword = 0;
+    for (size_t i = 0;;) {
+        unsigned char c = s[i];
+        int n = 1, cls = CH_SEP;
+        if (c) cls = tok__class(s + i, &n);
+        if (cls < 0) return -1;
+        /* an apostrophe between two word characters stays inside the word ("person's") */
+        if (cls == CH_APOS) {
+            int n2 = 1;
+            cls = inword && s[i + n] && tok__class(s + i + n, &n2) == CH_WORD ? CH_APOS : CH_SEP;
+        }
+        if (cls != CH_SEP) {
+            if (len + n < TEXT_WORD_MAX) {
+                if (cls == CH_APOS) w[len++] = '\'';
+                else
+                    for (int k = 0; k < n; k++) {
+                        unsigned char ch = s[i + k];
+                        w[len++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+                    }
+            } else {
+                over = 1;
+            }
+            inword = 1;
+        } else if (inword) {
+            w[len] = 0;
+            if (fn && fn(user, over ? "" : w) != 0) return count + 1;
+            count++;
+            len = 0, over = 0, inword = 0;
+        }
+        if (!c) break;
+        i += (size_t)n;
+    }
+    return count;
+}
+
+/* Whether w is a word the splitter can produce (for vocabulary parsing). */
+static int tok__word_valid(const char *w) {
+    size_t n = strlen(w);
+    if (n == 0 || n >= TEXT_WORD_MAX) return 0;
+    if (w[0] == '\'' || w[n - 1] == '\'') return 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)w[i];
+        int l = utf8_len((const unsigned char *)w + i);
+        if (l == 0) return 0;
+        if (l == 1 && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '\'' && w[i + 1] != '\'')))
+            return 0;
+        int cl;
+        if (l > 1 && tok__class((const unsigned char *)w + i, &cl) != CH_WORD) return 0;
+        i += (size_t)l;
+    }
+    return 1;
+}
+
+/* ---- building, serialising, parsing ---- */
+
+typedef struct count_ctx {
+    smap ids;      /* word -> index into words/counts */
+    char **words;
+    int *counts;
+    int n, cap, oom;
+} count_ctx;
+
+static int count_word(void *user, const char *w) {
+    count_ctx *c = (count_ctx *)user;
+    if (!*w) return 0; /* overlong: never a vocabulary word */
+    int id = smap_get(&c->ids, w);
+    if (id >= 0) {
+        c->counts[id]++;
+        return 0;
+    }
+    if (c->n == c->cap) {
+        int nc = c->cap ? 2 * c->cap : 256;
+        char **nw = mosa_realloc(c->words, sizeof(char *) * (size_t)nc);
+        if (nw) c->words = nw;
+        int *ncnt = mosa_realloc(c->counts, sizeof(int) * (size_t)nc);
+        if (ncnt) c->counts = ncnt;
+        if (!nw || !ncnt) return c->oom = 1;
+        c->cap = nc;
+    }
+    c->words[c->n] = mosa_strdup(w);
+    if (!c->words[c->n] || smap_put(&c->ids, w, c->n) != 0) {
+        mosa_free(c->words[c->n]);
+        return c->oom = 1;
+    }
+    c->counts[c->n++] = 1;
+    return 0;
+}
+
+static const count_ctx *g_sort_ctx; /* only inside text_vocab_build's qsort; guarded below */
+static pthread_mutex_t g_sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int by_count(const void *a, const void *b) {
+    int i = *(const int *)a, j = *(const int *)b;
+    int ci = g_sort_ctx->counts[i], cj = g_sort_ctx->counts[j];
+    if (ci != cj) return ci > cj ? -1 : 1;
+    return strcmp(g_sort_ctx->words[i], g_sort_ctx->words[j]);
+}
+
+mosa_status text_vocab_build(text_vocab **out, const char *const *texts, int n, int min_count, int max_words) {
+    if (!out) return mosa_fail(MOSA_ERR_ARG, "text_vocab_build: NULL output");
+    *out = NULL;
+    if (n < 0 || (n > 0 && !texts)) return mosa_fail(MOSA_ERR_ARG, "text_vocab_build: need n >= 0 texts (n = %d)", n);
+    if (max_words <= 0 || max_words > VOCAB_MAX_WORDS) max_words = VOCAB_MAX_WORDS;
+    count_ctx c;
+    memset(&c, 0, sizeof c);
+    mosa_status st = MOSA_OK;
+    for (int i = 0; i < n && st == MOSA_OK; i++) {
+        if (!texts[i]) st = mosa_fail(MOSA_ERR_ARG, "text_vocab_build: text %d is NULL", i);
+        else if (tok__split(texts[i], count_word, &c) < 0)
+            st = mosa_fail(MOSA_ERR_ARG, "text_vocab_build: text %d is not valid UTF-8", i);
+        else if (c.oom) st = mosa_fail(MOSA_ERR_NOMEM, "text_vocab_build: out of memory");
+    }
+    int *order = NULL, nk = 0;
+    char **kept = NULL;
+    if (st == MOSA_OK) {
+        order = mosa_malloc(sizeof(int) * (size_t)(c.n ? c.n : 1));
+        if (!order) st = mosa_fail(MOSA_ERR_NOMEM, "text_vocab_build: out of memory");
+    }
+    if (st == MOSA_OK) {
+        for (int i = 0; i < c.n; i++) order[i] = i;
+        pthread_mutex_lock(&g_sort_lock);
+        g_sort_ctx = &c;
+        qsort(order, (size_t)c.n, sizeof(int), by_count);
+        g_sort_ctx = NULL;
+        pthread_mutex_unlock(&g_sort_lock);
+        kept = mosa_malloc(sizeof(char *) * (size_t)(c.n ? c.n : 1));
+        if (!kept) st = MOSA_ERR_NOMEM;
+        for (int i = 0; st == MOSA_OK && i < c.n && nk < max_words; i++) {
+            if (c.counts[order[i]] < min_count) break;
+            kept[nk] = mosa_strdup(c.words[order[i]]);
+            if (!kept[nk]) st = MOSA_ERR_NOMEM;
+            else nk++;
+        }
+    }
+    if (st == MOSA_OK) st = vocab__make(out, kept, nk);
+    else
+        for (int i = 0; i < nk; i++) mosa_free(kept[i]);
+    mosa_free(kept);
+    mosa_free(order);
+    for (int i = 0; i < c.n; i++) mosa_free(c.words[i]);
+    mosa_free(c.words);
+    mosa_free(c.counts);
+    smap_free(&c.ids);
+    return st;
+}
+
+mosa_status text_vocab_serialize(const text_vocab *v, char **out) {
+    if (!v || !out) return mosa_fail(MOSA_ERR_ARG, "text_vocab_serialize: NULL argument");
+    size_t total = 1;
+    for (int i = TEXT_SPECIALS; i < v->n; i++) total += strlen(v->words[i]) + 1;
+    char *s = mosa_malloc(total);
+    if (!s) return MOSA_ERR_NOMEM;
+    size_t o = 0;
+    for (int i = TEXT_SPECIALS; i < v->n; i++) {
+        if (i > TEXT_SPECIALS) s[o++] = ' ';
+        size_t l = strlen(v->words[i]);
+        memcpy(s + o, v->words[i], l);
+        o += l;
+    }
+    s[o] = 0;
+    *out = s;
+    return MOSA_OK;
+}
+
+mosa_status text_vocab_parse(text_vocab **out, const char *s) {
+    if (!out) return mosa_fail(MOSA_ERR_ARG, "text_vocab_parse: NULL output");
+    *out = NULL;
+    if (!s) return mosa_fail(MOSA_ERR_ARG, "text_vocab_parse: NULL string");
+    size_t len = strnlen(s, VOCAB_MAX_BYTES + 1);
+    if (len > VOCAB_MAX_BYTES)
+        return mosa_fail(MOSA_ERR_ARG, "text vocabulary: longer than %u bytes; not a vocabulary string", VOCAB_MAX_BYTES);
+    int nw = 0;
+    if (len > 0) {
+        nw = 1;
+        for (size_t i = 0; i < len; i++) nw += s[i] == ' ';
+    }
+    if (nw > VOCAB_MAX_WORDS)
+        return mosa_fail(MOSA_ERR_ARG, "text vocabulary: %d words, more than %d", nw, VOCAB_MAX_WORDS);
+    char **words = mosa_calloc((size_t)(nw ? nw : 1), sizeof(char *));
+    if (!words) return MOSA_ERR_NOMEM;
+    smap seen = {0};
+    mosa_status st = MOSA_OK;
+    int k = 0;
+    for (size_t i = 0; k < nw && st == MOSA_OK; k++) {
+        size_t j = i;
+        while (j < len && s[j] != ' ') j++;
+        size_t wl = j - i;
+        char w[TEXT_WORD_MAX];
+        if (wl == 0 || wl >= TEXT_WORD_MAX) {
+            st = mosa_fail(MOSA_ERR_ARG, "text vocabulary: word %d is %s (words are 1..%d bytes, one space apart)",
+                           k + 1, wl == 0 ? "empty" : "too long", TEXT_WORD_MAX - 1);
+            break;
+        }
+        memcpy(w, s + i, wl);
+        w[wl] = 0;
+        if (!tok__word_valid(w))
+            st = mosa_fail(MOSA_ERR_ARG,
+                           "text vocabulary: word %d is not a tokenizer word (lower-case letters, digits, inner "
+                           "apostrophes, UTF-8): the string is corrupt",
+                           k + 1);
+        else if (smap_get(&seen, w) >= 0)
+            st = mosa_fail(MOSA_ERR_ARG, "text vocabulary: word %d ('%s') appears twice: the string is corrupt", k + 1, w);
+        else if (smap_put(&seen, w, k) != 0 || !(words[k] = mosa_strdup(w)))
+            st = mosa_fail(MOSA_ERR_NOMEM, "text vocabulary: out of memory");
+        i = j + 1;
+    }
+    smap_free(&seen);
+    if (st != MOSA_OK) {
+        for (int i = 0; i < nw; i++) mosa_free(words[i]);
+        mosa_free(words);
+        return st;
+    }
+    st = vocab__make(out, words, nw);
+    mosa_free(words);
+    return st;
+}
+
+/* ---- WordNet (callers hold g_wn_lock) ---- */
+
+static int wn__ok = 0;
+
+static mosa_status wn__init(void) {
+    if (wn__ok) return MOSA_OK;
+    MOSA_TRY(prompt_wordnet_init());
+    wn__ok = 1;
+    return MOSA_OK;
+}
+
+/* Lemmas of word for pos (the word itself first when WordNet has it): up to max. */
+static int wn__lemmas(const char *word, int pos, char lem[][TEXT_WORD_MAX], int max) {
+    char buf[TEXT_WORD_MAX];
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", word);
+    if (in_wn(buf, pos)) snprintf(lem[n++], TEXT_WORD_MAX, "%s", word);
+    snprintf(buf, sizeof buf, "%s", word);
+    for (char *m = morphstr(buf, pos); m && n < max; m = morphstr(NULL, pos)) {
+        int dup = 0;
+        for (int k = 0; k < n && !dup; k++) dup = strcmp(lem[k], m) == 0;
+        if (!dup && strlen(m) < TEXT_WORD_MAX) snprintf(lem[n++], TEXT_WORD_MAX, "%s", m);
+    }
+    return n;
+}
+
+static void lemma_key(char *key, size_t cap, int pos, const char *lemma) {
+    snprintf(key, cap, "%c:%s", k_pos_char[pos], lemma);
+}
+
+/* Builds the lemma index of the vocabulary: every word's lemmas (all four parts of speech) ->
+ * its id; the most frequent word (lowest id) wins, except that a word equal to the lemma is
+ * preferred ("walk" over "walks" when both are present). */
+static mosa_status wn__lemma_index(text_vocab *v) {
+    if (v->lemma_ready) return MOSA_OK;
+    char lem[8][TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
+    for (int pass = 0; pass < 2; pass++)
+        for (int id = TEXT_SPECIALS; id < v->n; id++)
+            for (int p = 0; p < 4; p++) {
+                int nl = wn__lemmas(v->words[id], k_pos[p], lem, 8);
+                for (int k = 0; k < nl; k++) {
+                    if ((pass == 0) != (strcmp(lem[k], v->words[id]) == 0)) continue;
+                    lemma_key(key, sizeof key, k_pos[p], lem[k]);
+                    if (smap_put(&v->lemmas, key, id) != 0) return mosa_fail(MOSA_ERR_NOMEM, "tokenizer: out of memory");
+                }
+            }
+    v->lemma_ready = 1;
+    return MOSA_OK;
+}
+
+/* A WordNet synset word ("pelt_along") -> vocabulary id via the lemma index; -1 if none. */
+static int wn__synword(const text_vocab *v, const char *w, int pos) {
+    if (strchr(w, '_') || strchr(w, ' ') || strlen(w) >= TEXT_WORD_MAX) return -1;
+    char low[TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
+    size_t n = strlen(w);
+    for (size_t i = 0; i <= n; i++) low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+    lemma_key(key, sizeof key, pos, low);
+    int id = smap_get(&v->lemmas, key);
+    if (id < 0) id = text_vocab_find(v, low);
+    return id;
+}
+
+/* Checks the words of a synset list; returns an id or -1. */
+static int wn__scan(const text_vocab *v, SynsetPtr s, int pos) {
+    for (int i = 0; i < s->wcount; i++) {
+        int id = wn__synword(v, s->words[i], pos);
+        if (id >= 0) return id;
+    }
+    return -1;
+}
+
+#define WN_MAX_FRONTIER 64
+
+/* The first vocabulary word (via the lemma index) in the synsets `level` hypernym steps above
+ * the senses of lemma (pos), senses in WordNet's order, breadth first; -1 if none. */
+static int wn__senses_at(const text_vocab *v, const char *lemma, int pos, int level) {
+    char buf[TEXT_WORD_MAX];
+    snprintf(buf, sizeof buf, "%s", lemma);
+    IndexPtr ix = index_lookup(buf, pos);
+    if (!ix) return -1;
+    int found = -1;
+    for (int sn = 0; sn < ix->off_cnt && found < 0; sn++) {
+        long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
+        int nf = 1;
+        frontier[0] = (long)ix->offset[sn];
+        for (int l = 0; l < level && nf > 0; l++) {
+            int nn = 0;
+            for (int f = 0; f < nf; f++) {
+                SynsetPtr s = read_synset(pos, frontier[f], "");
+                if (!s) continue;
+                for (int q = 0; q < s->ptrcount; q++)
+                    if ((s->ptrtyp[q] == HYPERPTR || s->ptrtyp[q] == INSTANCE) && s->ppos[q] == pos && nn < WN_MAX_FRONTIER)
+                        next[nn++] = s->ptroff[q];
+                free_synset(s);
+            }
+            memcpy(frontier, next, sizeof(long) * (size_t)nn);
+            nf = nn;
+        }
+        for (int f = 0; f < nf && found < 0; f++) {
+            SynsetPtr s = read_synset(pos, frontier[f], "");
+            if (!s) continue;
+            found = wn__scan(v, s, pos);
+            free_synset(s);
+        }
+    }
+    free_index(ix);
+    return found;
+}
+
+/* The mapping of an OOV word (lower case). */
+static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
+    char lem[8][TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
+    int nl[4];
+    char lems[4][8][TEXT_WORD_MAX];
+    /* 1. the same lemma */
+    for (int p = 0; p < 4; p++) {
+        nl[p] = wn__lemmas(word, k_pos[p], lem, 8);
+        memcpy(lems[p], lem, sizeof lem);
+        for (int k = 0; k < nl[p]; k++) {
+            lemma_key(key, sizeof key, k_pos[p], lem[k]);
+            int id = smap_get(&v->lemmas, key);
+            if (id >= 0) {
+                *how = TEXT_MAP_LEMMA;
+                return id;
+            }
+        }
+    }
+    /* 2. synonyms, 3. hypernyms up to 3 levels: part of speech by part of speech (verbs first:
+     * a motion word that can be a verb is read as one), each level over every sense */
+    int found = -1;
+    for (int p = 0; p < 4 && found < 0; p++)
+        for (int level = 0; level <= TOK_HYPER_LEVELS && found < 0; level++) {
+            *how = level > 0 ? TEXT_MAP_HYPERNYM : TEXT_MAP_SYNONYM;
+            for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], k_pos[p], level);
+        }
+    if (found < 0) *how = TEXT_MAP_UNKNOWN;
+    return found;
+}
+
+/* id and kind of an OOV word, cached. Caller holds g_wn_lock. */
+static mosa_status tok__oov(text_vocab *v, const char *word, int *id, text_map_kind *how) {
+    int c = smap_get(&v->cache, word);
+    if (c >= 0) {
+        *id = c / 4;
+        *how = (text_map_kind)(c % 4);
+        return MOSA_OK;
+    }
+    MOSA_TRY(wn__init());
+    MOSA_TRY(wn__lemma_index(v));
+    int m = wn__map(v, word, how);
+    *id = m >= 0 ? m : TEXT_UNK;
+    if (v->cache.n < TOK_CACHE_MAX) smap_put(&v->cache, word, *id * 4 + (int)*how); /* a failed put only loses the cache */
+    return MOSA_OK;
+}
+
+/* ---- tokenizing ---- */
+
+typedef struct tok_ctx {
+    text_vocab *v;
+    int32_t *ids;
+    int max_words, n;
+    text_map_log log;
+    void *user;
+    mosa_status st;
+    /* OOV words already logged in this text */
+    char logged[16][TEXT_WORD_MAX];
+    int nlogged;
+} tok_ctx;
+
+static int tok_word(void *user, const char *w) {
+    tok_ctx *c = (tok_ctx *)user;
+    if (c->n >= c->max_words) return 1; /* truncated: stop */
+    int id = *w ? smap_get(&c->v->index, w) : -1;
+    if (id < TEXT_SPECIALS) {
+        text_map_kind how = TEXT_MAP_UNKNOWN;
+        id = TEXT_UNK;
+        if (*w) {
+            pthread_mutex_lock(&g_wn_lock);
+            c->st = tok__oov(c->v, w, &id, &how);
+            pthread_mutex_unlock(&g_wn_lock);
+            if (c->st != MOSA_OK) return 1;
+        }
+        if (c->log) {
+            int dup = 0;
+            for (int k = 0; k < c->nlogged && !dup; k++) dup = strcmp(c->logged[k], w) == 0;
+            if (!dup) {
+                if (c->nlogged < 16) snprintf(c->logged[c->nlogged++], TEXT_WORD_MAX, "%s", w);
+                c->log(c->user, *w ? w : "(overlong word)", id == TEXT_UNK ? NULL : c->v->words[id], how);
+            }
+        }
+    }
+    c->ids[1 + c->n++] = id;
+    return 0;
+}
+
+int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_len, text_map_log log, void *user) {
+    if (!v || !text || !ids || max_len < 2) {
+        mosa_fail(MOSA_ERR_ARG, "text_tokenize: need a vocabulary, a text and ids[max_len] with max_len >= 2 (max_len = %d)",
+                  max_len);
+        return -1;
+    }
+    tok_ctx c;
+    c.v = (text_vocab *)v; /* only the lemma index and cache change, behind the WordNet lock */
+    c.ids = ids;
+    c.max_words = max_len - 2;
+    c.n = 0;
+    c.log = log;
+    c.user = user;
+    c.st = MOSA_OK;
+    c.nlogged = 0;
+    ids[0] = TEXT_BOS;
+    if (tok__split(text, tok_word, &c) < 0) {
+        for (int i = 0; i < max_len; i++) ids[i] = TEXT_PAD;
+        mosa_fail(MOSA_ERR_ARG, "text_tokenize: the text is not valid UTF-8");
+        return -1;
+    }
+    if (c.st != MOSA_OK) {
+        for (int i = 0; i < max_len; i++) ids[i] = TEXT_PAD;
+        return -1;
+    }
+    ids[1 + c.n] = TEXT_EOS;
+    for (int i = c.n + 2; i < max_len; i++) ids[i] = TEXT_PAD;
+    return c.n + 2;
+}

@@ -14,6 +14,7 @@
 #define MOSA_MOTION_VQVAE_H
 
 #include "../nn/nn.h"
+#include "../tensor/safetensors.h"
 
 typedef struct vqvae_config {
     int in_dim;          /* 263 */
@@ -44,7 +45,8 @@ void vqvae_quantize(const vqvae *m, const float *z, int n, int32_t *codes);
 tensor *vqvae_decode(ctx *c, const vqvae *m, const int32_t *codes, int B, int N);
 
 /* One training forward: encode, quantize (straight-through), decode; returns the total loss
- * (smooth-L1 reconstruction + vel_weight * smooth-L1 of velocities + beta * commitment) and,
+ * (smooth-L1 reconstruction + vel_weight * smooth-L1 of the RIC joint positions [4:67], the term
+ * T2M-GPT calls "vel" (ReConsLoss.forward_vel) + beta * commitment mse(z, sg(q))) and,
  * when stats is not NULL, its parts and codebook usage (perplexity, dead codes). Also records
  * the batch's code assignments so vqvae_ema_update can run after the optimizer step. */
 typedef struct vqvae_loss_stats {
@@ -57,5 +59,35 @@ void vqvae_ema_update(vqvae *m, mosa_rng *r);
 /* The codebook and its EMA statistics ("quantizer.codebook", "quantizer.code_sum",
  * "quantizer.code_count") are frozen parameters of the store (params_set_frozen): no gradient or
  * AdamW state, but saved and restored with the parameters, so resume is bit-exact. */
+
+
+/* ---- additions ---- */
+
+/* The decoder on a latent zq (B,N,code_dim) instead of codes -> (B,N*2^down_t,in_dim). */
+tensor *vqvae_decode_latent(ctx *c, const vqvae *m, tensor *zq);
+/* 1 once the codebook has been initialised (by the first vqvae_train_forward, from that batch's
+ * encoder outputs: rows spread evenly over the batch; deterministic). Kept in code_count, so a
+ * resumed run knows it too. */
+int vqvae_codebook_initialized(const vqvae *m);
+/* exp(entropy) of the code histogram of n codes in [0,K) (T2M-GPT's perplexity); *used (nullable)
+ * gets the number of distinct codes. */
+float vqvae_perplexity(const int32_t *codes, int n, int K, int *used);
+/* The EMA update of vqvae_ema_update on given encoder outputs z (n, code_dim) and their codes:
+ * count = mu*count + (1-mu)*n_k, sum = mu*sum + (1-mu)*sum_k; a code with count >= 1 moves to
+ * sum/count, any other is reset to z[rng_below(r, n)] (plus N(0, 0.01/sqrt(D)) noise when n < K). */
+void vqvae_ema_update_from(vqvae *m, const float *z, const int32_t *codes, int n, mosa_rng *r);
+
+/* Model file (models/motion/vqvae.safetensors): the parameters under their names without the
+ * model's prefix, "mean" and "std" (in_dim floats each; either may be NULL to leave it out), F32,
+ * metadata mosa.format = "motion_vqvae/1", vqvae.config = vqvae_config_format, plus n_meta more.
+ * Written atomically. */
+mosa_status vqvae_export(const vqvae *m, const char *path, const float *mean, const float *std, int n_meta,
+                         const st_meta *meta);
+/* The config stored in a model file (to build the model before loading it). */
+mosa_status vqvae_file_config(const char *path, vqvae_config *cfg);
+/* Loads a model file into m (its store finalized) and mean/std (nullable, in_dim floats each).
+ * A file of another config is refused (MOSA_ERR_MISMATCH, naming both configs); on any error
+ * nothing is modified. */
+mosa_status vqvae_load(vqvae *m, const char *path, float *mean, float *std);
 
 #endif /* MOSA_MOTION_VQVAE_H */

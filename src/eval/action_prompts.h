@@ -1,0 +1,35 @@
+/* action_prompts.h: hand-written prompts for every action of the motion library, phrased in
+ * words and sentence shapes that the caption generator (motion/captions.c) does not use, and
+ * the action-accuracy check built on them: each prompt is turned into motion by a generator,
+ * the evaluator's classifier (motion_eval.h) names the action, and the share of prompts whose
+ * motion is classified as the prompt's action is reported per action and overall.
+ *
+ * Not here: the generator itself (it is a callback, so any model, or a test double, can be
+ * checked) and printing. */
+#ifndef MOSA_EVAL_ACTION_PROMPTS_H
+#define MOSA_EVAL_ACTION_PROMPTS_H
+
+#include "motion_eval.h"
+
+#define ACTION_PROMPTS_MAX 8
+
+/* Number of prompts of an action (>= 3 for every action of the library; 0 if out of range). */
+int action_prompt_count(int action);
+/* Prompt i of an action (lower case, one phrase), or NULL if out of range. */
+const char *action_prompt(int action, int i);
+
+typedef struct meval_action_result {
+    int n_actions;
+    int prompts;                       /* motions generated and classified in all */
+    int correct;
+    double per_action[256];            /* accuracy of each action (prompts x samples) */
+    int confusion_top[256];            /* most frequent predicted action of each action */
+} meval_action_result;
+
+/* Generates `samples` motions (seeds seed, seed+1, ...) for every prompt of every action, each
+ * max(4 s, the action's minimum length + 1 s) long, classifies them with the evaluator and
+ * fills r. */
+mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev, meval_generator gen, void *gen_user,
+                                  int samples, uint64_t seed, meval_progress progress, void *progress_user);
+
+#endif /* MOSA_EVAL_ACTION_PROMPTS_H */

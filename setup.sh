@@ -20,6 +20,7 @@ PACKAGES=(
   ffmpeg                                   # ffprobe, used by tests to check written videos
   clang libclang-rt-14-dev                 # libFuzzer and sanitizer runtimes (fuzz targets)
   python3-torch python3-numpy              # PyTorch reference fixtures and the bench comparison (tests only)
+  python3-skimage                          # photographs of people for the pose tests (tests only)
 )
 
 do_install=1 do_test=0

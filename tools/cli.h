@@ -12,10 +12,17 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 } cli_command;
 
+int cmd_annotate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_ckpt(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_motion(int argc, char **argv);
+int motion_train_main(int argc, char **argv); /* cmd_motion_train.c: mosa motion train <model> */
+int motion_train_t2m_main(int argc, char **argv); /* cmd_motion_t2m.c: mosa motion train t2m */
+int motion_generate_main(int argc, char **argv); /* cmd_motion_generate.c: mosa motion generate */
+int motion_eval_main(int argc, char **argv); /* cmd_motion_eval.c: mosa motion eval */
+int motion_train_evaluator_main(int argc, char **argv); /* cmd_motion_eval.c: mosa motion train evaluator */
 int dataset_curate_main(int argc, char **argv); /* cmd_curate.c */
 int dataset_stats_main(int argc, char **argv);
 

@@ -505,16 +505,22 @@ static int motion_convert(int argc, char **argv) {
 
 int cmd_motion(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        printf("usage: mosa motion <sample|render|convert|list> [options]   (each with --help)\n"
+        printf("usage: mosa motion <sample|render|convert|list|generate|train|eval> [options]   (each with --help)\n"
                "  sample   a procedural motion to (T,22,3) joints (.npy), optionally BVH and features\n"
                "  render   joints to an OpenPose skeleton video (.mp4, .gif, PNG frames)\n"
                "  convert  between BVH, joints and HumanML3D features\n"
-               "  list     the procedural actions\n");
+               "  list     the procedural actions\n"
+               "  generate text to 3D motion with the structure transformer (.npy, BVH, video)\n"
+               "  train    train the structure branch's models (vqvae, ...)\n"
+               "  eval     text-to-motion metrics (FID, R-precision, physics, action accuracy)\n");
         return argc < 2 ? 1 : 0;
     }
     if (!strcmp(argv[1], "sample")) return motion_sample(argc - 1, argv + 1);
     if (!strcmp(argv[1], "render")) return motion_render(argc - 1, argv + 1);
     if (!strcmp(argv[1], "convert")) return motion_convert(argc - 1, argv + 1);
     if (!strcmp(argv[1], "list")) return motion_list();
-    return cli_error("motion", "unknown subcommand '%s' (sample, render, convert, list)", argv[1]);
+    if (!strcmp(argv[1], "train")) return motion_train_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "generate")) return motion_generate_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval")) return motion_eval_main(argc - 1, argv + 1);
+    return cli_error("motion", "unknown subcommand '%s' (sample, render, convert, list, generate, train, eval)", argv[1]);
 }

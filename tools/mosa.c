@@ -6,9 +6,11 @@
 #include <string.h>
 
 static const cli_command k_commands[] = {
+    {"annotate", "real videos -> dataset clips: `mosa annotate VIDEO|DIR -o DATASET` (docs/annotate.md)", cmd_annotate},
     {"bench", "benchmarks: `mosa bench engine` times the tensor engine against PyTorch", cmd_bench},
     {"ckpt", "checkpoints: `mosa ckpt info FILE.safetensors` lists tensors and metadata", cmd_ckpt},
     {"dataset", "datasets: `mosa dataset synth -n N --seed S -o DIR` writes MoVid-syn, the synthetic clips", cmd_dataset},
+    {"eval", "metrics: `mosa eval pose-confidence VIDEO...` (MoSA App. I Pose Confidence)", cmd_eval},
     {"motion", "motions: sample procedural actions, render skeleton videos, convert BVH/npy/features", cmd_motion},
 };
 enum { N_COMMANDS = sizeof k_commands / sizeof k_commands[0] };

@@ -14,8 +14,14 @@
  *
  * Coordinates: landmark x, y in pixels of the frame (0,0 = top-left corner of the top-left
  * pixel); z in the same pixel scale, relative to the hips' depth, smaller = nearer the camera
- * (MediaPipe's convention). World landmarks: metres, origin at the centre of the hips, MediaPipe
- * axes (x to the person's left as seen in the image... exactly as the model outputs them).
+ * (MediaPipe's convention). World landmarks: metres, origin at the centre of the hips, axes as the
+ * model outputs them (y down like the image, z towards the camera negative) turned by the ROI
+ * rotation about z, as MediaPipe's WorldLandmarkProjectionCalculator.
+ *
+ * Without a person detector, the first frame's ROI is a weak start when the person is small or
+ * off centre: BlazePose expects the hips at the ROI centre and the whole body inside it. Callers
+ * that know roughly where the person is should pass that ROI (centre on the hips, side about 2.5x
+ * the hips-to-head-top distance) and iterate once with pose_roi_from_result.
  * Not here: the mapping to OpenPose-18 / SMPL-22 (src/motion/mapping.h) and dataset writing
  * (tools/cmd_annotate.c uses src/data). */
 #ifndef MOSA_DATA_POSE_H
@@ -34,8 +40,10 @@ typedef struct pose_landmark {
     float presence;       /* sigmoid, 0..1: the point is inside the frame */
 } pose_landmark;
 
-/* A rotated square region of the frame: centre, side (pixels), rotation (radians, counter-
- * clockwise as MediaPipe's NormalizedRect.rotation, 0 = upright). */
+/* A rotated square region of the frame: centre, side (pixels), rotation (radians, as MediaPipe's
+ * NormalizedRect.rotation, 0 = upright). A point (u, v) of the ROI, offsets from its centre in
+ * pixels with v down, lies at centre + (u cos r - v sin r, u sin r + v cos r) in the frame: with
+ * the frame's y axis pointing down, a positive rotation turns the ROI clockwise on screen. */
 typedef struct pose_roi {
     float cx, cy, size, rotation;
 } pose_roi;
@@ -73,10 +81,13 @@ mosa_status pose_estimate(pose_model *m, const image *frame, const pose_roi *roi
 
 typedef struct seg_model seg_model; /* opaque: selfie segmentation */
 
-mosa_status seg_model_open(seg_model **out, const char *tflite_path); /* checks 256x256x3 -> 256x256x1 */
+/* Checks the model maps one [1,H,W,3] input to a [1,H,W,1] output (256x256 for
+ * selfie_segmentation.tflite, 144x256 for the landscape variant). */
+mosa_status seg_model_open(seg_model **out, const char *tflite_path);
 void seg_model_free(seg_model *m);
-/* Person probability per frame pixel (w*h floats in [0,1]); the whole frame is resized to
- * 256x256 without keeping the aspect ratio, as MediaPipe's selfie graph does. */
+/* Person probability per frame pixel (w*h floats in [0,1]); the whole frame is resized to the
+ * model's input (256x256) without keeping the aspect ratio, as MediaPipe's selfie graph does, and
+ * the model's mask (already a sigmoid) is resized back (bilinear). */
 mosa_status seg_estimate(seg_model *m, const image *frame, float *mask);
 
 #endif /* MOSA_DATA_POSE_H */

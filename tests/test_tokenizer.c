@@ -208,6 +208,9 @@ static void test_wordnet(void) {
         {"saunters", {"walks", "walk", "strolls", NULL}},
         {"squatted", {"squats", "squat", NULL}},
         {"kicked", {"kicks", "kick", NULL}},
+        {"man", {"person", NULL}},     /* a person, not the verb "to man" (-> "give") */
+        {"dancer", {"person", NULL}},
+        {"climber", {"person", NULL}}, /* the first noun sense is a plant */
         {NULL, {NULL}},
     };
     printf("WordNet mappings (vocabulary from training captions):\n");

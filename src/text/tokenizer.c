@@ -534,6 +534,47 @@ static int wn__senses_at(const text_vocab *v, const char *lemma, int pos, int le
     return found;
 }
 
+/* 1 when a noun sense of lemma (its first, most frequent one if first_only) is a kind of
+ * person (person.n.01 within PERSON_LEVELS hypernym steps): "man", "girl", "dancer". */
+#define PERSON_LEVELS 8
+static int wn__is_person(const char *lemma, int first_only) {
+    char buf[TEXT_WORD_MAX];
+    snprintf(buf, sizeof buf, "person");
+    IndexPtr px = index_lookup(buf, NOUN);
+    if (!px) return 0;
+    long person = px->off_cnt > 0 ? (long)px->offset[0] : -1;
+    free_index(px);
+    snprintf(buf, sizeof buf, "%s", lemma);
+    IndexPtr ix = index_lookup(buf, NOUN);
+    if (!ix) return 0;
+    int hit = 0;
+    for (int sn = 0; sn < (first_only ? 1 : ix->off_cnt) && !hit; sn++) {
+        long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
+        int nf = 1;
+        frontier[0] = (long)ix->offset[sn];
+        for (int l = 0; l <= PERSON_LEVELS && nf > 0 && !hit; l++) {
+            int nn = 0;
+            for (int f = 0; f < nf && !hit; f++) {
+                if (frontier[f] == person) {
+                    hit = 1;
+                    break;
+                }
+                SynsetPtr s = read_synset(NOUN, frontier[f], "");
+                if (!s) continue;
+                for (int q = 0; q < s->ptrcount; q++)
+                    if ((s->ptrtyp[q] == HYPERPTR || s->ptrtyp[q] == INSTANCE) && s->ppos[q] == NOUN &&
+                        nn < WN_MAX_FRONTIER)
+                        next[nn++] = s->ptroff[q];
+                free_synset(s);
+            }
+            memcpy(frontier, next, sizeof(long) * (size_t)nn);
+            nf = nn;
+        }
+    }
+    free_index(ix);
+    return hit;
+}
+
 /* The mapping of an OOV word (lower case). */
 static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
     char lem[8][TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
@@ -552,6 +593,17 @@ static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
             }
         }
     }
+    /* 1b. words for people become "person" when the vocabulary has it: a word that is not a
+     * verb with any sense for a person ("dancer", "climber", whose first sense is a plant), or a
+     * word that is also a verb whose first noun sense is a person ("man": "to man" would
+     * otherwise read as "give"; "trot" stays a gait although a Trotskyist is a trot). */
+    int person_id = text_vocab_find(v, "person");
+    if (person_id >= 0)
+        for (int k = 0; k < nl[1]; k++)
+            if (wn__is_person(lems[1][k], nl[0] > 0)) {
+                *how = TEXT_MAP_HYPERNYM;
+                return person_id;
+            }
     /* 2. synonyms, 3. hypernyms up to 3 levels: part of speech by part of speech (verbs first:
      * a motion word that can be a verb is read as one), each level over every sense */
     int found = -1;

@@ -53,15 +53,24 @@ static void eval_usage(FILE *f) {
             "  --n N              test items (default 256; R-precision uses full pools of 32)\n"
             "  --seed S           test draw and generation seed (default 1)\n"
             "  --samples K        motions per action prompt (default 1)\n"
+            "  --cfg-scale S      classifier-free guidance of the generator (default 3)\n"
+            "  --top-k K          sample among the K likeliest tokens (default 0 = all)\n"
+            "  --temperature T    sampling temperature (default 1)\n"
             "  --no-actions       skip the action accuracy\n"
             "  --per-action       print the accuracy of every action\n"
             "  --json FILE        also write the numbers as JSON\n"
             "  --threads N        worker threads\n");
 }
 
+typedef struct ev_gen {
+    t2m_model *m;
+    t2m_sample_options so; /* cfg scale, top-k, temperature from the command line */
+} ev_gen;
+
 static mosa_status ev_t2m_gen(void *user, const char *prompt, float seconds, uint64_t seed, float **joints, int *T) {
-    t2m_model *m = user;
-    t2m_sample_options so = t2m_sample_options_default();
+    const ev_gen *g = user;
+    t2m_model *m = g->m;
+    t2m_sample_options so = g->so;
     float mx = t2m_max_seconds(m);
     so.seconds = seconds > mx ? mx : seconds;
     so.seed = seed;
@@ -132,6 +141,7 @@ int motion_eval_main(int argc, char **argv) {
     meval_run_options o = meval_run_options_default();
     int per_action = 0;
     long long v64;
+    ev_gen g = {NULL, t2m_sample_options_default()};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return eval_usage(stdout), 0;
@@ -147,6 +157,15 @@ int motion_eval_main(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) { if (!ev_parse_int(cmd, a, v, 0, 9223372036854775807LL, &v64)) return 1; o.seed = (uint64_t)v64; }
         else if (!strcmp(a, "--samples")) { if (!ev_parse_int(cmd, a, v, 1, 100, &v64)) return 1; o.action_samples = (int)v64; }
         else if (!strcmp(a, "--threads")) { if (!ev_parse_int(cmd, a, v, 1, 1024, &v64)) return 1; mosa_set_threads((int)v64); }
+        else if (!strcmp(a, "--top-k")) { if (!ev_parse_int(cmd, a, v, 0, 100000, &v64)) return 1; g.so.top_k = (int)v64; }
+        else if (!strcmp(a, "--cfg-scale") || !strcmp(a, "--temperature")) {
+            char *end;
+            double x = strtod(v, &end);
+            if (end == v || *end || !(x >= 0 && x <= 100) || (a[2] == 't' && !(x > 0)))
+                return cli_error(cmd, "%s wants a number %s, got '%s'", a, a[2] == 't' ? "in (0, 100]" : "in [0, 100]", v);
+            if (a[2] == 't') g.so.temperature = (float)x;
+            else g.so.cfg_scale = (float)x;
+        }
         else return cli_error(cmd, "unknown option '%s' (see mosa motion eval --help)", a);
     }
     char ev_path[4096], model_path[4096];
@@ -168,8 +187,9 @@ int motion_eval_main(int argc, char **argv) {
             meval_free(&ev);
             return cli_error(cmd, "cannot load the generator %s: %s", model_path, mosa_last_error());
         }
+        g.m = gen;
         o.gen = ev_t2m_gen;
-        o.gen_user = gen;
+        o.gen_user = &g;
     }
     ev_prog prog = {0};
     o.progress = ev_progress;

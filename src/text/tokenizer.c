@@ -539,11 +539,14 @@ static int wn__senses_at(const text_vocab *v, const char *lemma, int pos, int le
 #define PERSON_LEVELS 8
 static int wn__is_person(const char *lemma, int first_only) {
     char buf[TEXT_WORD_MAX];
-    snprintf(buf, sizeof buf, "person");
-    IndexPtr px = index_lookup(buf, NOUN);
-    if (!px) return 0;
-    long person = px->off_cnt > 0 ? (long)px->offset[0] : -1;
-    free_index(px);
+    long target[2] = {-1, -1}; /* person.n.01 and homo.n.02 ("human being", a hominid in WordNet) */
+    const char *tw[2] = {"person", "human_being"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(buf, sizeof buf, "%s", tw[k]);
+        IndexPtr px = index_lookup(buf, NOUN);
+        if (px && px->off_cnt > 0) target[k] = (long)px->offset[0];
+        if (px) free_index(px);
+    }
     snprintf(buf, sizeof buf, "%s", lemma);
     IndexPtr ix = index_lookup(buf, NOUN);
     if (!ix) return 0;
@@ -555,7 +558,7 @@ static int wn__is_person(const char *lemma, int first_only) {
         for (int l = 0; l <= PERSON_LEVELS && nf > 0 && !hit; l++) {
             int nn = 0;
             for (int f = 0; f < nf && !hit; f++) {
-                if (frontier[f] == person) {
+                if (frontier[f] == target[0] || frontier[f] == target[1]) {
                     hit = 1;
                     break;
                 }
@@ -644,7 +647,22 @@ typedef struct tok_ctx {
     /* OOV words already logged in this text */
     char logged[16][TEXT_WORD_MAX];
     int nlogged;
+    char prev_oov[TEXT_WORD_MAX]; /* the previous word when it was out of vocabulary, else "" */
 } tok_ctx;
+
+/* Two out-of-vocabulary words in a row that WordNet knows as one noun ("human being") are read
+ * as that compound: *id gets its mapping, or -1. Caller holds g_wn_lock. */
+static mosa_status tok__compound(tok_ctx *c, const char *w, int *id, text_map_kind *how) {
+    *id = -1;
+    char comp[TEXT_WORD_MAX];
+    if (!c->prev_oov[0] || strlen(c->prev_oov) + strlen(w) + 2 > sizeof comp) return MOSA_OK;
+    snprintf(comp, sizeof comp, "%s_%s", c->prev_oov, w);
+    if (!in_wn(comp, NOUN)) return MOSA_OK;
+    int cid = -1;
+    MOSA_TRY(tok__oov(c->v, comp, &cid, how));
+    if (cid >= TEXT_SPECIALS) *id = cid;
+    return MOSA_OK;
+}
 
 static int tok_word(void *user, const char *w) {
     tok_ctx *c = (tok_ctx *)user;
@@ -654,10 +672,23 @@ static int tok_word(void *user, const char *w) {
         text_map_kind how = TEXT_MAP_UNKNOWN;
         id = TEXT_UNK;
         if (*w) {
+            int cid = -1;
             pthread_mutex_lock(&g_wn_lock);
-            c->st = tok__oov(c->v, w, &id, &how);
+            c->st = tok__compound(c, w, &cid, &how);
+            if (c->st == MOSA_OK && cid < 0) c->st = tok__oov(c->v, w, &id, &how);
             pthread_mutex_unlock(&g_wn_lock);
             if (c->st != MOSA_OK) return 1;
+            if (cid >= 0) { /* the compound replaces the previous word's token */
+                c->ids[c->n] = cid;
+                if (c->log) {
+                    char comp[2 * TEXT_WORD_MAX + 2];
+                    snprintf(comp, sizeof comp, "%s %s", c->prev_oov, w);
+                    c->log(c->user, comp, c->v->words[cid], how);
+                }
+                c->prev_oov[0] = 0;
+                return 0;
+            }
+            snprintf(c->prev_oov, sizeof c->prev_oov, "%s", w);
         }
         if (c->log) {
             int dup = 0;
@@ -668,6 +699,8 @@ static int tok_word(void *user, const char *w) {
             }
         }
     }
+    else
+        c->prev_oov[0] = 0;
     c->ids[1 + c->n++] = id;
     return 0;
 }
@@ -687,6 +720,7 @@ int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_l
     c.user = user;
     c.st = MOSA_OK;
     c.nlogged = 0;
+    c.prev_oov[0] = 0;
     ids[0] = TEXT_BOS;
     if (tok__split(text, tok_word, &c) < 0) {
         for (int i = 0; i < max_len; i++) ids[i] = TEXT_PAD;

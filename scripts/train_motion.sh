@@ -22,10 +22,10 @@ if [ ! -f runs/vqvae/vqvae.safetensors ]; then
 fi
 
 # 2. the structure transformer (text -> motion tokens over the frozen VQ-VAE; ~45 min on 2 shared
-#    cores, one thread): models/motion/t2m.safetensors
+#    cores, one thread, ~36 min on an idle core): models/motion/t2m.safetensors
 if [ ! -f runs/t2m/t2m.safetensors ]; then
   "$mosa" motion train t2m --vqvae models/motion/vqvae.safetensors --out runs/t2m $(resume_flag runs/t2m) \
-    --steps 3000 --batch 32 --corpus-size 3000 --test-size 200 --seed 1 \
+    --steps 5000 --batch 32 --corpus-size 8000 --test-size 200 --seed 1 \
     --lr 5e-4 --lr-min 1e-5 --warmup 100 --eval-every 250 --ckpt-every 250 --threads 1 \
     --export models/motion/t2m.safetensors
 fi

@@ -143,3 +143,21 @@ done:
     }
     return failures;
 }
+
+double fixture_rel_error(const st_file *f, const char *name, const float *got, int64_t n) {
+    const st_tensor *t = st_find(f, name);
+    if (!t || !got || (int64_t)t->nelements != n) return -1;
+    float *want = mosa_malloc((size_t)n * sizeof(float));
+    if (!want || st_read_f32(t, want) != MOSA_OK) {
+        mosa_free(want);
+        return -1;
+    }
+    double maxd = 0, maxw = 1e-30;
+    for (int64_t i = 0; i < n; i++) {
+        const double d = fabs((double)got[i] - (double)want[i]);
+        if (!(d <= maxd)) maxd = d;
+        if (fabs(want[i]) > maxw) maxw = fabs(want[i]);
+    }
+    mosa_free(want);
+    return maxd / maxw;
+}

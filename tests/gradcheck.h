@@ -10,6 +10,7 @@
 #define MOSA_GRADCHECK_H
 
 #include "../src/tensor/ops.h"
+#include "../src/tensor/safetensors.h"
 
 typedef tensor *(*gc_fn)(ctx *c, tensor *const *in, void *user);
 
@@ -31,5 +32,10 @@ typedef struct gc_opts {
 
 /* Returns the number of failing elements (0 = pass); prints failures with the op name. */
 int gradcheck(const char *name, gc_fn f, int n_in, const gc_input *in, void *user, const gc_opts *opts);
+
+/* PyTorch parity fixtures (ref/ref_*.py): the normwise relative error max|got - want| /
+ * max|want| of n floats against the fixture tensor `name`, or -1 when the tensor is missing, has
+ * another size, or got is NULL. */
+double fixture_rel_error(const st_file *f, const char *name, const float *got, int64_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include "nn/nn.h"
 #include "tensor/optim.h"
 #include "tensor/safetensors.h"
+#include "gradcheck.h"
 #include "test.h"
 
 #include <string.h>
@@ -24,26 +25,11 @@ static const char *fixture(const char *name) {
 
 /* Normwise relative error of got against the file's tensor `name`. */
 static void check(const st_file *f, const char *what, const char *name, const float *got, int64_t n) {
-    const st_tensor *t = st_find(f, name);
     char descr[256];
     snprintf(descr, sizeof descr, "%s: %s", what, name);
-    if (!t || (int64_t)t->nelements != n) {
-        printf("FAIL %s: missing or wrong size in fixture\n", descr);
-        TEST_COND(descr, 0);
-        return;
-    }
-    float *want = mosa_malloc((size_t)n * sizeof(float));
-    st_read_f32(t, want);
-    double maxd = 0, maxw = 1e-30;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - (double)want[i]);
-        if (!(d <= maxd)) maxd = d;
-        if (fabs(want[i]) > maxw) maxw = fabs(want[i]);
-    }
-    double rel = maxd / maxw;
-    if (!(rel < TOL)) printf("FAIL %s: relative error %.3g (tol %.0e)\n", descr, rel, TOL);
-    TEST_COND(descr, rel < TOL);
-    mosa_free(want);
+    const double rel = fixture_rel_error(f, name, got, n);
+    if (!(rel >= 0 && rel < TOL)) printf("FAIL %s: relative error %.3g (tol %.0e; -1 = missing or wrong size)\n", descr, rel, TOL);
+    TEST_COND(descr, rel >= 0 && rel < TOL);
 }
 
 static tensor *input(ctx *c, const st_file *f, const char *name, int requires_grad) {

@@ -4,6 +4,7 @@
  * features must match the float64 reference with max|ours - ref| / max|ref| < 1e-4. */
 #include "motion/t2m.h"
 #include "tensor/safetensors.h"
+#include "gradcheck.h"
 #include "test.h"
 
 #include <string.h>
@@ -12,24 +13,9 @@
 #define TOL 1e-4
 
 static void check(const st_file *f, const char *name, const float *got, int64_t n) {
-    const st_tensor *t = st_find(f, name);
-    if (!t || (int64_t)t->nelements != n || !got) {
-        printf("FAIL %s: missing, wrong size or no gradient\n", name);
-        TEST_COND(name, 0);
-        return;
-    }
-    float *want = mosa_malloc((size_t)n * sizeof(float));
-    st_read_f32(t, want);
-    double maxd = 0, maxw = 1e-30;
-    for (int64_t i = 0; i < n; i++) {
-        const double d = fabs((double)got[i] - (double)want[i]);
-        if (!(d <= maxd)) maxd = d;
-        if (fabs(want[i]) > maxw) maxw = fabs(want[i]);
-    }
-    const double rel = maxd / maxw;
-    if (!(rel < TOL)) printf("FAIL %s: relative error %.3g (tol %.0e)\n", name, rel, TOL);
-    TEST_COND(name, rel < TOL);
-    mosa_free(want);
+    const double rel = fixture_rel_error(f, name, got, n);
+    if (!(rel >= 0 && rel < TOL)) printf("FAIL %s: relative error %.3g (tol %.0e; -1 = missing or wrong size)\n", name, rel, TOL);
+    TEST_COND(name, rel >= 0 && rel < TOL);
 }
 
 static float *read_all(const st_file *f, const char *name, int64_t *n) {

@@ -7,6 +7,7 @@
  * float64 reference to 1e-4 (normwise relative). Skips (77) without the fixture. */
 #include "motion/vqvae.h"
 #include "tensor/safetensors.h"
+#include "gradcheck.h"
 #include "test.h"
 
 #include <string.h>
@@ -17,24 +18,9 @@
 static char g_path[1024];
 
 static void check(const st_file *f, const char *name, const float *got, int64_t n) {
-    const st_tensor *t = st_find(f, name);
-    if (!t || (int64_t)t->nelements != n) {
-        printf("FAIL %s: missing or wrong size in fixture\n", name);
-        TEST_COND(name, 0);
-        return;
-    }
-    float *want = mosa_malloc((size_t)n * sizeof(float));
-    st_read_f32(t, want);
-    double maxd = 0, maxw = 1e-30;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - (double)want[i]);
-        if (!(d <= maxd)) maxd = d;
-        if (fabs(want[i]) > maxw) maxw = fabs(want[i]);
-    }
-    double rel = maxd / maxw;
-    if (!(rel < TOL)) printf("FAIL %s: relative error %.3g (tol %.0e)\n", name, rel, TOL);
-    TEST_COND(name, rel < TOL);
-    mosa_free(want);
+    const double rel = fixture_rel_error(f, name, got, n);
+    if (!(rel >= 0 && rel < TOL)) printf("FAIL %s: relative error %.3g (tol %.0e; -1 = missing or wrong size)\n", name, rel, TOL);
+    TEST_COND(name, rel >= 0 && rel < TOL);
 }
 
 int main(void) {

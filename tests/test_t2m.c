@@ -58,6 +58,25 @@ int main(void) {
     TEST_COND("resumed weights bit-identical", pb && pa->numel == pb->numel && memcmp(pa->data, pb->data, pa->numel * 4) == 0);
     t2m_trainer_free(b);
 
+    /* ---- word dropout: deterministic per seed, changes the batches, range checked ---- */
+    {
+        t2m_train_options ow = o;
+        ow.word_drop = 0.5f;
+        t2m_trainer *w1 = NULL, *w2 = NULL, *w0 = NULL;
+        float l1[3] = {0}, l2[3] = {0}, l0[3] = {0};
+        TEST_COND("word-drop trainers", t2m_trainer_create(&w1, &ow, NULL, NULL) == MOSA_OK &&
+                                            t2m_trainer_create(&w2, &ow, NULL, NULL) == MOSA_OK &&
+                                            t2m_trainer_create(&w0, &o, NULL, NULL) == MOSA_OK);
+        for (int i = 0; w1 && w2 && w0 && i < 3; i++)
+            t2m_trainer_step(w1, &l1[i]), t2m_trainer_step(w2, &l2[i]), t2m_trainer_step(w0, &l0[i]);
+        TEST_COND("word dropout is deterministic", memcmp(l1, l2, sizeof l1) == 0 && isfinite(l1[2]));
+        TEST_COND("word dropout changes the training batches", memcmp(l1, l0, sizeof l1) != 0);
+        t2m_trainer_free(w1), t2m_trainer_free(w2), t2m_trainer_free(w0);
+        ow.word_drop = 1.0f;
+        t2m_trainer *wb = NULL;
+        TEST_COND("word_drop 1 refused", t2m_trainer_create(&wb, &ow, NULL, NULL) == MOSA_ERR_ARG && wb == NULL);
+    }
+
     /* ---- export / load round trip ---- */
     TEST_COND("export", t2m_trainer_export(a, mf) == MOSA_OK);
     t2m_model *m = NULL;

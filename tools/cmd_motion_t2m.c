@@ -52,6 +52,7 @@ static void usage(FILE *f) {
             "  --lr X              peak learning rate (default %g), --lr-min X (%g), --warmup N (%d)\n"
             "  --pkeep P           keep probability of input tokens (T2M-GPT corruption; default %g)\n"
             "  --cond-drop P       text dropped for classifier-free guidance (default %g)\n"
+            "  --word-drop P       caption words replaced by <unk> in training (default 0)\n"
             "  --offsets N         crop offsets encoded per motion, 1..4 (default %d)\n"
             "  --width W --layers N --heads H         GPT size (default %d %d %d)\n"
             "  --text-width W --text-layers N        text encoder size (default %d %d)\n"
@@ -109,6 +110,7 @@ int motion_train_t2m_main(int argc, char **argv) {
         else if (!strcmp(a, "--warmup")) ok = p_int(cmd, a, v, 0, 10000000, &o.warmup);
         else if (!strcmp(a, "--pkeep")) ok = p_float(cmd, a, v, 0.05, 1.0, &o.pkeep);
         else if (!strcmp(a, "--cond-drop")) ok = p_float(cmd, a, v, 0.0, 0.9, &o.cond_drop);
+        else if (!strcmp(a, "--word-drop")) ok = p_float(cmd, a, v, 0.0, 0.9, &o.word_drop);
         else if (!strcmp(a, "--offsets")) ok = p_int(cmd, a, v, 1, 4, &o.offsets);
         else if (!strcmp(a, "--width")) ok = p_int(cmd, a, v, 8, 4096, &o.gpt_width);
         else if (!strcmp(a, "--layers")) ok = p_int(cmd, a, v, 1, 64, &o.gpt_layers);

@@ -55,20 +55,22 @@ t2m_train_options t2m_train_options_default(void) {
     o.text_width = 128, o.text_layers = 2;
     o.max_tokens = 50;
     o.drop = 0.1f;
+    o.word_drop = 0.0f;
     return o;
 }
 
 void t2m_train_options_format(const t2m_train_options *o, char *buf, size_t cap) {
-    char vq[256];
+    char vq[256], wd[48] = "";
     vqvae_config_format(&o->vq, vq, sizeof vq);
+    if (o->word_drop > 0) snprintf(wd, sizeof wd, " word_drop=%g", (double)o->word_drop); /* older runs keep their line */
     snprintf(buf, cap,
              "vqvae=%s humanml3d=%s corpus_size=%d test_size=%d seed=%llu steps=%d batch=%d lr=%g lr_min=%g warmup=%d "
-             "wd=%g clip=%g pkeep=%g cond_drop=%g offsets=%d gpt=%dx%dx%d text=%dx%d max_tokens=%d drop=%g%s%s",
+             "wd=%g clip=%g pkeep=%g cond_drop=%g offsets=%d gpt=%dx%dx%d text=%dx%d max_tokens=%d drop=%g%s%s%s",
              o->vqvae_path ? o->vqvae_path : "(random)", o->humanml3d ? o->humanml3d : "(procedural)", o->corpus_size,
              o->test_size, (unsigned long long)o->seed, o->steps, o->batch, (double)o->lr, (double)o->lr_min, o->warmup,
              (double)o->weight_decay, (double)o->grad_clip, (double)o->pkeep, (double)o->cond_drop, o->offsets,
              o->gpt_width, o->gpt_layers, o->gpt_heads, o->text_width, o->text_layers, o->max_tokens, (double)o->drop,
-             o->vqvae_path ? "" : " vq=", o->vqvae_path ? "" : vq);
+             o->vqvae_path ? "" : " vq=", o->vqvae_path ? "" : vq, wd);
 }
 
 static void say(void (*log)(void *, const char *), void *user, const char *fmt, ...) {
@@ -187,9 +189,9 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     *out = NULL;
     const t2m_train_options o = opts ? *opts : t2m_train_options_default();
     if (o.batch < 1 || o.batch > 4096 || o.steps < 1 || o.offsets < 1 || o.offsets > 4 || !(o.pkeep > 0 && o.pkeep <= 1) ||
-        !(o.cond_drop >= 0 && o.cond_drop < 1) || o.corpus_size < 1 || o.test_size < 0 || !(o.lr > 0))
+        !(o.cond_drop >= 0 && o.cond_drop < 1) || !(o.word_drop >= 0 && o.word_drop < 1) || o.corpus_size < 1 || o.test_size < 0 || !(o.lr > 0))
         return mosa_fail(MOSA_ERR_ARG, "t2m training: invalid options (batch 1..4096, steps >= 1, offsets 1..4, pkeep "
-                                       "in (0,1], cond_drop in [0,1), corpus size >= 1, lr > 0)");
+                                       "in (0,1], cond_drop and word_drop in [0,1), corpus size >= 1, lr > 0)");
     t2m_trainer *t = mosa_calloc(1, sizeof *t);
     if (!t) return MOSA_ERR_NOMEM;
     t->o = o;
@@ -309,7 +311,12 @@ static void build_batch(t2m_trainer *t, const tok_item *const *items, const int 
     for (int b = 0; b < B; b++) {
         const tok_item *it = items[b];
         for (int i = 0; i < L; i++) {
-            const int32_t id = i < it->len[cap[b]] ? it->ids[cap[b]][i] : TEXT_PAD;
+            int32_t id = i < it->len[cap[b]] ? it->ids[cap[b]][i] : TEXT_PAD;
+            if (corrupt && t->o.word_drop > 0 && id >= TEXT_SPECIALS) { /* RNG drawn only when enabled */
+                float u;
+                rng_uniform(&t->data, &u, 1);
+                if (u < t->o.word_drop) id = TEXT_UNK;
+            }
             t->ids[b * L + i] = id;
             t->wmask[b * L + i] = id != TEXT_PAD;
         }

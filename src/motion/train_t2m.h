@@ -45,6 +45,8 @@ typedef struct t2m_train_options {
     int text_width, text_layers;          /* default 128, 2 */
     int max_tokens;         /* default 50 */
     float drop;             /* GPT embedding dropout, default 0.1 */
+    float word_drop;        /* caption words (not BOS/EOS) replaced by <unk> in training, so the
+                             * model copes with words it does not know; default 0 */
 } t2m_train_options;
 
 t2m_train_options t2m_train_options_default(void);

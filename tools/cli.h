@@ -26,6 +26,13 @@ int motion_train_evaluator_main(int argc, char **argv); /* cmd_motion_eval.c: mo
 int dataset_curate_main(int argc, char **argv); /* cmd_curate.c */
 int dataset_stats_main(int argc, char **argv);
 
+/* Option values: an integer / a number in [lo, hi]. On anything else (empty, trailing text,
+ * out of range, NaN) prints "mosa <cmd>: <flag> wants an integer in [lo, hi], got 'v'" and
+ * returns 0; returns 1 with *out set otherwise. */
+int cli_parse_i64(const char *cmd, const char *flag, const char *v, int64_t lo, int64_t hi, int64_t *out);
+int cli_parse_int(const char *cmd, const char *flag, const char *v, int lo, int hi, int *out);
+int cli_parse_float(const char *cmd, const char *flag, const char *v, double lo, double hi, float *out);
+
 /* Prints "mosa <cmd>: <message>" and the library's last error to stderr; returns 1. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

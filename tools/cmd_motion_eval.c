@@ -16,25 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int ev_parse_int(const char *cmd, const char *flag, const char *v, long long lo, long long hi, long long *out) {
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi)
-        return cli_error(cmd, "%s wants an integer in [%lld, %lld], got '%s'", flag, lo, hi, v), 0;
-    *out = x;
-    return 1;
-}
-
-static int ev_parse_float(const char *cmd, const char *flag, const char *v, double lo, double hi, float *out) {
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !(x >= lo && x <= hi))
-        return cli_error(cmd, "%s wants a number in [%g, %g], got '%s'", flag, lo, hi, v), 0;
-    *out = (float)x;
-    return 1;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* eval                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
@@ -140,7 +121,7 @@ int motion_eval_main(int argc, char **argv) {
     const char *cmd = "motion eval", *model_arg = NULL, *ev_arg = NULL, *json = NULL;
     meval_run_options o = meval_run_options_default();
     int per_action = 0;
-    long long v64;
+    int64_t v64;
     ev_gen g = {NULL, t2m_sample_options_default()};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -153,11 +134,11 @@ int motion_eval_main(int argc, char **argv) {
         if (!strcmp(a, "--model")) model_arg = v;
         else if (!strcmp(a, "--evaluator")) ev_arg = v;
         else if (!strcmp(a, "--json")) json = v;
-        else if (!strcmp(a, "--n")) { if (!ev_parse_int(cmd, a, v, 2, 100000, &v64)) return 1; o.n = (int)v64; }
-        else if (!strcmp(a, "--seed")) { if (!ev_parse_int(cmd, a, v, 0, 9223372036854775807LL, &v64)) return 1; o.seed = (uint64_t)v64; }
-        else if (!strcmp(a, "--samples")) { if (!ev_parse_int(cmd, a, v, 1, 100, &v64)) return 1; o.action_samples = (int)v64; }
-        else if (!strcmp(a, "--threads")) { if (!ev_parse_int(cmd, a, v, 1, 1024, &v64)) return 1; mosa_set_threads((int)v64); }
-        else if (!strcmp(a, "--top-k")) { if (!ev_parse_int(cmd, a, v, 0, 100000, &v64)) return 1; g.so.top_k = (int)v64; }
+        else if (!strcmp(a, "--n")) { if (!cli_parse_i64(cmd, a, v, 2, 100000, &v64)) return 1; o.n = (int)v64; }
+        else if (!strcmp(a, "--seed")) { if (!cli_parse_i64(cmd, a, v, 0, INT64_MAX, &v64)) return 1; o.seed = (uint64_t)v64; }
+        else if (!strcmp(a, "--samples")) { if (!cli_parse_i64(cmd, a, v, 1, 100, &v64)) return 1; o.action_samples = (int)v64; }
+        else if (!strcmp(a, "--threads")) { if (!cli_parse_i64(cmd, a, v, 1, 1024, &v64)) return 1; mosa_set_threads((int)v64); }
+        else if (!strcmp(a, "--top-k")) { if (!cli_parse_i64(cmd, a, v, 0, 100000, &v64)) return 1; g.so.top_k = (int)v64; }
         else if (!strcmp(a, "--cfg-scale") || !strcmp(a, "--temperature")) {
             char *end;
             double x = strtod(v, &end);
@@ -269,7 +250,7 @@ int motion_train_evaluator_main(int argc, char **argv) {
     const char *cmd = "motion train evaluator", *export_path = NULL;
     meval_train_options o = meval_train_options_default();
     int steps_given = 0;
-    long long v64;
+    int64_t v64;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return train_ev_usage(stdout), 0;
@@ -277,10 +258,10 @@ int motion_train_evaluator_main(int argc, char **argv) {
         if (!v) return cli_error(cmd, "%s needs a value (see --help)", a);
         i++;
         int ok = 1;
-#define INT_OPT(flag, lo, hi, dst) else if (!strcmp(a, flag)) { ok = ev_parse_int(cmd, a, v, lo, hi, &v64); dst = (int)v64; }
+#define INT_OPT(flag, lo, hi, dst) else if (!strcmp(a, flag)) { ok = cli_parse_i64(cmd, a, v, lo, hi, &v64); dst = (int)v64; }
         if (!strcmp(a, "--out") || !strcmp(a, "-o")) o.out_dir = v;
         else if (!strcmp(a, "--export")) export_path = v;
-        else if (!strcmp(a, "--steps")) { ok = ev_parse_int(cmd, a, v, 1, 100000000, &v64); o.steps = (int)v64; steps_given = 1; }
+        else if (!strcmp(a, "--steps")) { ok = cli_parse_i64(cmd, a, v, 1, 100000000, &v64); o.steps = (int)v64; steps_given = 1; }
         INT_OPT("--stop-after", 1, 100000000, o.stop_after)
         INT_OPT("--batch", 2, 4096, o.batch)
         INT_OPT("--corpus-size", 2, 10000000, o.corpus_size)
@@ -292,9 +273,9 @@ int motion_train_evaluator_main(int argc, char **argv) {
         INT_OPT("--dim", 2, 4096, o.dim)
         INT_OPT("--text-width", 8, 4096, o.text_width)
         INT_OPT("--text-layers", 1, 32, o.text_layers)
-        else if (!strcmp(a, "--threads")) { ok = ev_parse_int(cmd, a, v, 1, 1024, &v64); if (ok) mosa_set_threads((int)v64); }
-        else if (!strcmp(a, "--lr")) ok = ev_parse_float(cmd, a, v, 1e-8, 0.5, &o.lr);
-        else if (!strcmp(a, "--seed")) { ok = ev_parse_int(cmd, a, v, 0, 9223372036854775807LL, &v64); o.seed = (uint64_t)v64; }
+        else if (!strcmp(a, "--threads")) { ok = cli_parse_i64(cmd, a, v, 1, 1024, &v64); if (ok) mosa_set_threads((int)v64); }
+        else if (!strcmp(a, "--lr")) ok = cli_parse_float(cmd, a, v, 1e-8, 0.5, &o.lr);
+        else if (!strcmp(a, "--seed")) { ok = cli_parse_i64(cmd, a, v, 0, INT64_MAX, &v64); o.seed = (uint64_t)v64; }
         else return cli_error(cmd, "unknown option '%s' (see mosa motion train evaluator --help)", a);
 #undef INT_OPT
         if (!ok) return 1;

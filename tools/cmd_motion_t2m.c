@@ -14,25 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int p_int(const char *cmd, const char *flag, const char *v, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi)
-        return cli_error(cmd, "%s wants an integer in [%ld, %ld], got '%s'", flag, lo, hi, v), 0;
-    *out = (int)x;
-    return 1;
-}
-
-static int p_float(const char *cmd, const char *flag, const char *v, double lo, double hi, float *out) {
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !(x >= lo && x <= hi))
-        return cli_error(cmd, "%s wants a number in [%g, %g], got '%s'", flag, lo, hi, v), 0;
-    *out = (float)x;
-    return 1;
-}
-
 static void usage(FILE *f) {
     t2m_train_options d = t2m_train_options_default();
     fprintf(f,
@@ -96,31 +77,31 @@ int motion_train_t2m_main(int argc, char **argv) {
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--export")) export_path = v;
         else if (!strcmp(a, "--humanml3d")) o.humanml3d = v;
-        else if (!strcmp(a, "--steps")) ok = p_int(cmd, a, v, 1, 10000000, &o.steps);
-        else if (!strcmp(a, "--batch")) ok = p_int(cmd, a, v, 1, 4096, &o.batch);
+        else if (!strcmp(a, "--steps")) ok = cli_parse_int(cmd, a, v, 1, 10000000, &o.steps);
+        else if (!strcmp(a, "--batch")) ok = cli_parse_int(cmd, a, v, 1, 4096, &o.batch);
         else if (!strcmp(a, "--seed")) {
             char *end;
             unsigned long long s = strtoull(v, &end, 10);
             if (end == v || *end) return cli_error(cmd, "--seed wants a non-negative integer, got '%s'", v);
             o.seed = s;
-        } else if (!strcmp(a, "--corpus-size")) ok = p_int(cmd, a, v, 1, 1000000, &o.corpus_size);
-        else if (!strcmp(a, "--test-size")) ok = p_int(cmd, a, v, 0, 100000, &o.test_size);
-        else if (!strcmp(a, "--lr")) ok = p_float(cmd, a, v, 1e-7, 1.0, &o.lr);
-        else if (!strcmp(a, "--lr-min")) ok = p_float(cmd, a, v, 0.0, 1.0, &o.lr_min);
-        else if (!strcmp(a, "--warmup")) ok = p_int(cmd, a, v, 0, 10000000, &o.warmup);
-        else if (!strcmp(a, "--pkeep")) ok = p_float(cmd, a, v, 0.05, 1.0, &o.pkeep);
-        else if (!strcmp(a, "--cond-drop")) ok = p_float(cmd, a, v, 0.0, 0.9, &o.cond_drop);
-        else if (!strcmp(a, "--word-drop")) ok = p_float(cmd, a, v, 0.0, 0.9, &o.word_drop);
-        else if (!strcmp(a, "--offsets")) ok = p_int(cmd, a, v, 1, 4, &o.offsets);
-        else if (!strcmp(a, "--width")) ok = p_int(cmd, a, v, 8, 4096, &o.gpt_width);
-        else if (!strcmp(a, "--layers")) ok = p_int(cmd, a, v, 1, 64, &o.gpt_layers);
-        else if (!strcmp(a, "--heads")) ok = p_int(cmd, a, v, 1, 64, &o.gpt_heads);
-        else if (!strcmp(a, "--text-width")) ok = p_int(cmd, a, v, 8, 4096, &o.text_width);
-        else if (!strcmp(a, "--text-layers")) ok = p_int(cmd, a, v, 1, 64, &o.text_layers);
-        else if (!strcmp(a, "--eval-every")) ok = p_int(cmd, a, v, 1, 10000000, &eval_every);
-        else if (!strcmp(a, "--ckpt-every")) ok = p_int(cmd, a, v, 1, 10000000, &ckpt_every);
-        else if (!strcmp(a, "--stop-after")) ok = p_int(cmd, a, v, 1, 10000000, &stop_after);
-        else if (!strcmp(a, "--threads")) ok = p_int(cmd, a, v, 1, 256, &threads);
+        } else if (!strcmp(a, "--corpus-size")) ok = cli_parse_int(cmd, a, v, 1, 1000000, &o.corpus_size);
+        else if (!strcmp(a, "--test-size")) ok = cli_parse_int(cmd, a, v, 0, 100000, &o.test_size);
+        else if (!strcmp(a, "--lr")) ok = cli_parse_float(cmd, a, v, 1e-7, 1.0, &o.lr);
+        else if (!strcmp(a, "--lr-min")) ok = cli_parse_float(cmd, a, v, 0.0, 1.0, &o.lr_min);
+        else if (!strcmp(a, "--warmup")) ok = cli_parse_int(cmd, a, v, 0, 10000000, &o.warmup);
+        else if (!strcmp(a, "--pkeep")) ok = cli_parse_float(cmd, a, v, 0.05, 1.0, &o.pkeep);
+        else if (!strcmp(a, "--cond-drop")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.cond_drop);
+        else if (!strcmp(a, "--word-drop")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.word_drop);
+        else if (!strcmp(a, "--offsets")) ok = cli_parse_int(cmd, a, v, 1, 4, &o.offsets);
+        else if (!strcmp(a, "--width")) ok = cli_parse_int(cmd, a, v, 8, 4096, &o.gpt_width);
+        else if (!strcmp(a, "--layers")) ok = cli_parse_int(cmd, a, v, 1, 64, &o.gpt_layers);
+        else if (!strcmp(a, "--heads")) ok = cli_parse_int(cmd, a, v, 1, 64, &o.gpt_heads);
+        else if (!strcmp(a, "--text-width")) ok = cli_parse_int(cmd, a, v, 8, 4096, &o.text_width);
+        else if (!strcmp(a, "--text-layers")) ok = cli_parse_int(cmd, a, v, 1, 64, &o.text_layers);
+        else if (!strcmp(a, "--eval-every")) ok = cli_parse_int(cmd, a, v, 1, 10000000, &eval_every);
+        else if (!strcmp(a, "--ckpt-every")) ok = cli_parse_int(cmd, a, v, 1, 10000000, &ckpt_every);
+        else if (!strcmp(a, "--stop-after")) ok = cli_parse_int(cmd, a, v, 1, 10000000, &stop_after);
+        else if (!strcmp(a, "--threads")) ok = cli_parse_int(cmd, a, v, 1, 256, &threads);
         else return cli_error(cmd, "unknown option '%s' (see mosa motion train t2m --help)", a);
         if (!ok) return 1;
     }

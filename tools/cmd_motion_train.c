@@ -17,32 +17,6 @@
 /* shared option parsing                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-static int train_parse_i64(const char *cmd, const char *flag, const char *v, long long lo, long long hi, int64_t *out) {
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi)
-        return cli_error(cmd, "%s wants an integer in [%lld, %lld], got '%s'", flag, lo, hi, v), 0;
-    *out = x;
-    return 1;
-}
-
-static int train_parse_int(const char *cmd, const char *flag, const char *v, int lo, int hi, int *out) {
-    int64_t x;
-    if (!train_parse_i64(cmd, flag, v, lo, hi, &x)) return 0;
-    *out = (int)x;
-    return 1;
-}
-
-static int train_parse_float(const char *cmd, const char *flag, const char *v, double lo, double hi, float *out) {
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !(x >= lo && x <= hi))
-        return cli_error(cmd, "%s wants a number in [%g, %g], got '%s'", flag, lo, hi, v), 0;
-    *out = (float)x;
-    return 1;
-}
-
 static void fmt_duration(char *buf, size_t n, double s) {
     if (!(s >= 0) || s > 1e7) snprintf(buf, n, "?");
     else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
@@ -137,27 +111,27 @@ int motion_train_vqvae_main(int argc, char **argv) {
         if (!strcmp(a, "--out") || !strcmp(a, "-o")) o.out_dir = v;
         else if (!strcmp(a, "--export")) o.export_path = v;
         else if (!strcmp(a, "--humanml3d")) o.humanml3d = v;
-        else if (!strcmp(a, "--steps")) ok = train_parse_i64(cmd, a, v, 1, 100000000, &o.steps);
-        else if (!strcmp(a, "--stop-after")) ok = train_parse_i64(cmd, a, v, 1, 100000000, &o.stop_after);
-        else if (!strcmp(a, "--batch")) ok = train_parse_int(cmd, a, v, 1, 4096, &o.batch);
-        else if (!strcmp(a, "--window")) ok = train_parse_int(cmd, a, v, 4, 196, &o.window);
-        else if (!strcmp(a, "--corpus-size")) ok = train_parse_int(cmd, a, v, 1, 10000000, &o.corpus_size);
-        else if (!strcmp(a, "--test-size")) ok = train_parse_int(cmd, a, v, 1, 10000000, &o.test_size);
-        else if (!strcmp(a, "--eval-every")) ok = train_parse_int(cmd, a, v, 0, 100000000, &o.eval_every);
-        else if (!strcmp(a, "--ckpt-every")) ok = train_parse_int(cmd, a, v, 0, 100000000, &o.ckpt_every);
-        else if (!strcmp(a, "--eval-items")) ok = train_parse_int(cmd, a, v, 0, 10000000, &o.eval_items);
-        else if (!strcmp(a, "--warmup")) ok = train_parse_int(cmd, a, v, 0, 100000000, &o.warmup);
-        else if (!strcmp(a, "--threads")) ok = train_parse_int(cmd, a, v, 1, 1024, &threads);
-        else if (!strcmp(a, "--lr")) ok = train_parse_float(cmd, a, v, 1e-8, 0.5, &o.lr);
-        else if (!strcmp(a, "--lr-min")) ok = train_parse_float(cmd, a, v, 0, 0.5, &o.lr_min);
-        else if (!strcmp(a, "--width")) ok = train_parse_int(cmd, a, v, 1, 4096, &o.cfg.width);
-        else if (!strcmp(a, "--codes")) ok = train_parse_int(cmd, a, v, 2, 65536, &o.cfg.codes);
-        else if (!strcmp(a, "--code-dim")) ok = train_parse_int(cmd, a, v, 1, 4096, &o.cfg.code_dim);
-        else if (!strcmp(a, "--depth")) ok = train_parse_int(cmd, a, v, 1, 8, &o.cfg.depth);
-        else if (!strcmp(a, "--down-t")) ok = train_parse_int(cmd, a, v, 0, 6, &o.cfg.down_t);
+        else if (!strcmp(a, "--steps")) ok = cli_parse_i64(cmd, a, v, 1, 100000000, &o.steps);
+        else if (!strcmp(a, "--stop-after")) ok = cli_parse_i64(cmd, a, v, 1, 100000000, &o.stop_after);
+        else if (!strcmp(a, "--batch")) ok = cli_parse_int(cmd, a, v, 1, 4096, &o.batch);
+        else if (!strcmp(a, "--window")) ok = cli_parse_int(cmd, a, v, 4, 196, &o.window);
+        else if (!strcmp(a, "--corpus-size")) ok = cli_parse_int(cmd, a, v, 1, 10000000, &o.corpus_size);
+        else if (!strcmp(a, "--test-size")) ok = cli_parse_int(cmd, a, v, 1, 10000000, &o.test_size);
+        else if (!strcmp(a, "--eval-every")) ok = cli_parse_int(cmd, a, v, 0, 100000000, &o.eval_every);
+        else if (!strcmp(a, "--ckpt-every")) ok = cli_parse_int(cmd, a, v, 0, 100000000, &o.ckpt_every);
+        else if (!strcmp(a, "--eval-items")) ok = cli_parse_int(cmd, a, v, 0, 10000000, &o.eval_items);
+        else if (!strcmp(a, "--warmup")) ok = cli_parse_int(cmd, a, v, 0, 100000000, &o.warmup);
+        else if (!strcmp(a, "--threads")) ok = cli_parse_int(cmd, a, v, 1, 1024, &threads);
+        else if (!strcmp(a, "--lr")) ok = cli_parse_float(cmd, a, v, 1e-8, 0.5, &o.lr);
+        else if (!strcmp(a, "--lr-min")) ok = cli_parse_float(cmd, a, v, 0, 0.5, &o.lr_min);
+        else if (!strcmp(a, "--width")) ok = cli_parse_int(cmd, a, v, 1, 4096, &o.cfg.width);
+        else if (!strcmp(a, "--codes")) ok = cli_parse_int(cmd, a, v, 2, 65536, &o.cfg.codes);
+        else if (!strcmp(a, "--code-dim")) ok = cli_parse_int(cmd, a, v, 1, 4096, &o.cfg.code_dim);
+        else if (!strcmp(a, "--depth")) ok = cli_parse_int(cmd, a, v, 1, 8, &o.cfg.depth);
+        else if (!strcmp(a, "--down-t")) ok = cli_parse_int(cmd, a, v, 0, 6, &o.cfg.down_t);
         else if (!strcmp(a, "--seed")) {
             int64_t sd;
-            ok = train_parse_i64(cmd, a, v, 0, 9223372036854775807LL, &sd);
+            ok = cli_parse_i64(cmd, a, v, 0, 9223372036854775807LL, &sd);
             o.seed = (uint64_t)sd;
         } else return cli_error(cmd, "unknown option '%s' (see mosa motion train vqvae --help)", a);
         if (!ok) return 1;

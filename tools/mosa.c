@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const cli_command k_commands[] = {
@@ -44,5 +46,31 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], k_commands[i].name)) return k_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "mosa: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
+    return 1;
+}
+
+int cli_parse_i64(const char *cmd, const char *flag, const char *v, int64_t lo, int64_t hi, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi)
+        return cli_error(cmd, "%s wants an integer in [%lld, %lld], got '%s'", flag, (long long)lo, (long long)hi, v), 0;
+    *out = (int64_t)x;
+    return 1;
+}
+
+int cli_parse_int(const char *cmd, const char *flag, const char *v, int lo, int hi, int *out) {
+    int64_t x;
+    if (!cli_parse_i64(cmd, flag, v, lo, hi, &x)) return 0;
+    *out = (int)x;
+    return 1;
+}
+
+int cli_parse_float(const char *cmd, const char *flag, const char *v, double lo, double hi, float *out) {
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !(x >= lo && x <= hi))
+        return cli_error(cmd, "%s wants a number in [%g, %g], got '%s'", flag, lo, hi, v), 0;
+    *out = (float)x;
     return 1;
 }

@@ -77,7 +77,7 @@ expect_error "unknown subcommand" "unknown subcommand" "$mosa" motion dance
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
 
-# ==== [helper E] mosa motion generate / train t2m (structure transformer) ====
+# ==== mosa motion generate / train t2m (structure transformer) ====
 # A tiny VQ-VAE and structure transformer trained for a few steps stand in for the shipped model.
 ok "train a tiny vqvae" '"$mosa" motion train vqvae --out "$tmp/vq" --steps 2 --batch 4 --corpus-size 12 --test-size 2 --width 32 --codes 32 --code-dim 16 --depth 1 --threads 1 >/dev/null 2>&1'
 ok "train a tiny t2m" '"$mosa" motion train t2m --vqvae "$tmp/vq/vqvae.safetensors" --out "$tmp/t2m" --steps 3 --batch 4 --corpus-size 12 --test-size 2 --width 32 --layers 1 --heads 2 --text-width 32 --text-layers 1 --threads 1 >/dev/null 2>&1 && [ -s "$tmp/t2m/t2m.safetensors" ]'

@@ -168,8 +168,8 @@ int motion_train_vqvae_main(int argc, char **argv) {
 /* dispatcher                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
 
-/* ---- [helper E] declare motion_train_t2m_main here ---- */
-/* motion_train_evaluator_main: tools/cmd_motion_eval.c (declared in cli.h) */
+/* motion_train_t2m_main: tools/cmd_motion_t2m.c; motion_train_evaluator_main: tools/cmd_motion_eval.c
+ * (both declared in cli.h) */
 
 static void train_usage(FILE *f) {
     fprintf(f, "usage: mosa motion train <model> [options]   (each with --help)\n"

@@ -12,6 +12,7 @@
 #include "io/gif.h"
 #include "io/video.h"
 #include "test.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -21,24 +22,7 @@
 
 static char g_dir[256];
 
-static const char *tmp(const char *name) {
-    static char buf[4][512];
-    static int k = 0;
-    k = (k + 1) & 3;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
-
-static int dir_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
+static const char *tmp(const char *name) { return test_path(g_dir, name); }
 
 static uint32_t g_seed = 777;
 static uint32_t rnd(void) {
@@ -501,7 +485,7 @@ static void test_errors(void) {
     TEST_COND("missing directory", gif_write("/nonexistent-mosa-dir/e.gif", f, 1, 10, 0) == MOSA_ERR_IO);
     image nopix = {.w = 8, .h = 8, .rgb = NULL};
     TEST_COND("NULL pixels", gif_write(tmp("e.gif"), &nopix, 1, 10, 0) == MOSA_ERR_ARG);
-    TEST_COND("failed writes leave nothing", dir_entries(g_dir) == 0);
+    TEST_COND("failed writes leave nothing", test_dir_entries(g_dir) == 0);
     image_free(&f[0]);
     image_free(&f[1]);
 }
@@ -513,7 +497,7 @@ int main(void) {
     test_lzw_stress();
     test_quantized();
     test_errors();
-    TEST_COND("nothing left in the test directory", dir_entries(g_dir) == 0);
+    TEST_COND("nothing left in the test directory", test_dir_entries(g_dir) == 0);
     rmdir(g_dir);
     return test_report();
 }

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "io/png.h"
 #include "test.h"
+#include "testutil.h"
 
 #include <png.h>
 
@@ -23,24 +24,7 @@
 
 static char g_dir[256];
 
-static const char *tmp(const char *name) {
-    static char buf[4][512];
-    static int k = 0;
-    k = (k + 1) & 3;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
-
-static int dir_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
+static const char *tmp(const char *name) { return test_path(g_dir, name); }
 
 static uint32_t g_seed = 12345;
 static uint8_t rnd8(void) {
@@ -246,7 +230,7 @@ static void test_round_trip(void) {
               (uint8_t *)memmem(data, n, "tEXt", 4) < (uint8_t *)memmem(data, n, "IDAT", 4));
     mosa_free(data);
     image_free(&back);
-    TEST_COND("no temporary file is left", dir_entries(g_dir) == 1);
+    TEST_COND("no temporary file is left", test_dir_entries(g_dir) == 1);
 
     /* UTF-8 parameters: iTXt */
     const char *utf8 = "une personne qui danse \xc3\xa9l\xc3\xa9gamment \xe2\x80\x94 \xe8\xb7\xb3\xe8\x88\x9e";
@@ -665,7 +649,7 @@ static void test_write_failures(void) {
     s = png_write(tmp("isdir.png"), &im, NULL);
     TEST_COND("target is a directory: error", s == MOSA_ERR_IO);
     rmdir(tmp("isdir.png"));
-    TEST_COND("failed writes leave nothing behind", dir_entries(g_dir) == 0);
+    TEST_COND("failed writes leave nothing behind", test_dir_entries(g_dir) == 0);
     image out;
     TEST_COND("reading a missing file is an I/O error", png_read(tmp("missing.png"), &out) == MOSA_ERR_IO &&
                                                             strstr(mosa_last_error(), "missing.png"));
@@ -717,7 +701,7 @@ static void test_sequences(void) {
     mosa_status s = png_write_sequence(pat, frames, 3, NULL);
     TEST_COND("a failing frame fails the sequence", s == MOSA_ERR_IO && strstr(mosa_last_error(), "frame 1 of 3"));
     rmdir(blocker);
-    TEST_COND("a failed sequence leaves no frames", dir_entries(g_dir) == 0);
+    TEST_COND("a failed sequence leaves no frames", test_dir_entries(g_dir) == 0);
     TEST_COND("no frames", png_write_sequence(pat, frames, 0, NULL) == MOSA_ERR_ARG);
     for (int i = 0; i < 3; i++) image_free(&frames[i]);
 }

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "tensor/safetensors.h"
 #include "test.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -69,17 +70,6 @@ static uint32_t bits_of(float v) {
 }
 
 /* Number of entries in dir (not counting . and ..). */
-static int dir_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
-
 static int read_file(const char *path, uint8_t **p, size_t *n) { return file_read_all(path, 1 << 26, p, n) == MOSA_OK; }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -695,18 +685,18 @@ static void test_failed_writes(const char *dir) {
     const st_meta dm[2] = {{"k", "1"}, {"k", "2"}};
     TEST_COND("duplicate metadata keys refused", st_write(path, 1, names, ts, ST_F32, 2, dm) == MOSA_ERR_ARG);
     TEST_COND("F16 output is not offered", st_write(path, 1, names, ts, ST_F16, 0, NULL) == MOSA_ERR_UNSUPPORTED);
-    TEST_COND("refused writes create nothing", dir_entries(sub) == 0);
+    TEST_COND("refused writes create nothing", test_dir_entries(sub) == 0);
 
     snprintf(path, sizeof path, "%s/missing/x.safetensors", sub);
     TEST_COND("write into a missing directory fails", st_write(path, 1, names, ts, ST_F32, 0, NULL) == MOSA_ERR_IO);
     TEST_COND("... naming the path", strstr(mosa_last_error(), "missing/x.safetensors") != NULL);
-    TEST_COND("... and leaves nothing", dir_entries(sub) == 0);
+    TEST_COND("... and leaves nothing", test_dir_entries(sub) == 0);
 
     /* the target is a directory: the temporary file is written, the rename fails, it is removed */
     snprintf(path, sizeof path, "%s/adir", sub);
     mkdir(path, 0755);
     TEST_COND("write over a directory fails", st_write(path, 1, names, ts, ST_F32, 0, NULL) == MOSA_ERR_IO);
-    TEST_COND("... and leaves no temporary file", dir_entries(sub) == 1);
+    TEST_COND("... and leaves no temporary file", test_dir_entries(sub) == 1);
     rmdir(path);
 
     /* read-only directory (skipped as root, which may write anywhere) */
@@ -716,7 +706,7 @@ static void test_failed_writes(const char *dir) {
         char p2[600];
         snprintf(p2, sizeof p2, "%s/x.safetensors", path);
         TEST_COND("write into a read-only directory fails", st_write(p2, 1, names, ts, ST_F32, 0, NULL) == MOSA_ERR_IO);
-        TEST_COND("... and leaves nothing", dir_entries(path) == 0);
+        TEST_COND("... and leaves nothing", test_dir_entries(path) == 0);
         rmdir(path);
     }
 
@@ -741,7 +731,7 @@ static void test_failed_writes(const char *dir) {
         TEST_COND("a write that runs out of space fails", s == MOSA_ERR_IO);
         TEST_COND("... the old file is unchanged", read_file(path, &after, &na) && na == nb && !memcmp(before, after, nb));
         mosa_free(after);
-        TEST_COND("... and no temporary file is left", dir_entries(sub) == 1);
+        TEST_COND("... and no temporary file is left", test_dir_entries(sub) == 1);
     }
     mosa_free(before);
     unlink(path);
@@ -771,7 +761,7 @@ int main(void) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         unlink(path);
     }
-    TEST_COND("test directory left clean", dir_entries(dir) == 0);
+    TEST_COND("test directory left clean", test_dir_entries(dir) == 0);
     rmdir(dir);
     return test_report();
 }

@@ -15,6 +15,7 @@
 #include "io/png.h"
 #include "io/video.h"
 #include "test.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -26,24 +27,7 @@
 
 static char g_dir[256];
 
-static const char *tmp(const char *name) {
-    static char buf[8][512];
-    static int k = 0;
-    k = (k + 1) & 7;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
-
-static int dir_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
+static const char *tmp(const char *name) { return test_path(g_dir, name); }
 
 static bool exists(const char *p) { return access(p, F_OK) == 0; }
 
@@ -168,7 +152,7 @@ static void test_mp4(void) {
     TEST_COND("the temporary file exists while writing", exists(w.tmp_path));
     for (int i = 0; i < N; i++) TEST_COND("add frame", video_writer_add(&w, &g_frames[i]) == MOSA_OK);
     TEST_COND("close", video_writer_close(&w) == MOSA_OK);
-    TEST_COND("after close: the final file exists, nothing else", exists(path) && dir_entries(g_dir) == 1);
+    TEST_COND("after close: the final file exists, nothing else", exists(path) && test_dir_entries(g_dir) == 1);
     check_video("mp4 round trip", path, g_frames, N, W, H, 20, 35, k_params);
 
     uint8_t *data;
@@ -330,7 +314,7 @@ static void test_crash_safety(void) {
     TEST_COND("open", video_writer_open(&w, path, W, H, 20, NULL) == MOSA_OK);
     for (int i = 0; i < 3; i++) video_writer_add(&w, &g_frames[i]);
     video_writer_abort(&w);
-    TEST_COND("abort leaves no file at all", dir_entries(g_dir) == 0);
+    TEST_COND("abort leaves no file at all", test_dir_entries(g_dir) == 0);
     video_writer_abort(&w); /* twice is safe */
     /* abort with an existing file: untouched */
     TEST_COND("old file", file_write_atomic(path, "old", 3) == MOSA_OK);
@@ -363,7 +347,7 @@ static void test_crash_safety(void) {
     char child_tmp[600];
     snprintf(child_tmp, sizeof child_tmp, "%s.tmp.%ld", path, (long)pid);
     TEST_COND("killed writer: no file under the final name", !exists(path));
-    TEST_COND("killed writer: its temporary file is what remains", exists(child_tmp) && dir_entries(g_dir) == 1);
+    TEST_COND("killed writer: its temporary file is what remains", exists(child_tmp) && test_dir_entries(g_dir) == 1);
     video_reader r;
     mosa_status s = video_reader_open(&r, child_tmp);
     if (s == MOSA_OK) {
@@ -443,14 +427,14 @@ static void test_bad_inputs(void) {
     TEST_COND("size 20000", video_writer_open(&w, tmp("a.mp4"), 20000, H, 20, NULL) == MOSA_ERR_ARG);
     TEST_COND("unknown extension", video_writer_open(&w, tmp("a.xyz"), W, H, 20, NULL) == MOSA_ERR_ARG);
     TEST_COND("missing directory", video_writer_open(&w, "/nonexistent-mosa/a.mp4", W, H, 20, NULL) == MOSA_ERR_IO);
-    TEST_COND("nothing left by refused opens", dir_entries(g_dir) == 0);
+    TEST_COND("nothing left by refused opens", test_dir_entries(g_dir) == 0);
     TEST_COND("open", video_writer_open(&w, tmp("a.mp4"), W, H, 20, NULL) == MOSA_OK);
     image small;
     image_alloc(&small, 16, 16);
     TEST_COND("a frame of the wrong size", video_writer_add(&w, &small) == MOSA_ERR_ARG &&
                                                strstr(mosa_last_error(), "16x16 but the video is 128x96"));
     TEST_COND("close with no frames is an error", video_writer_close(&w) == MOSA_ERR_ARG);
-    TEST_COND("and leaves nothing", dir_entries(g_dir) == 0);
+    TEST_COND("and leaves nothing", test_dir_entries(g_dir) == 0);
     TEST_COND("add after close", video_writer_add(&w, &small) == MOSA_ERR_ARG);
     image_free(&small);
 }
@@ -550,7 +534,7 @@ int main(void) {
     test_crash_safety();
     test_bad_inputs();
     test_dispatch();
-    TEST_COND("nothing left in the test directory", dir_entries(g_dir) == 0);
+    TEST_COND("nothing left in the test directory", test_dir_entries(g_dir) == 0);
     rmdir(g_dir);
     for (int i = 0; i < N; i++) image_free(&g_frames[i]);
     return test_report();

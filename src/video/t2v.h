@@ -1,0 +1,57 @@
+/* t2v.h: the base text-to-video model (the paper's "without structure branch" baseline) and its
+ * generation pipeline: prompt -> text encoder -> DiT denoising loop (diffusion.h) over VAE
+ * latents -> VAE decode -> frames.
+ *
+ * One model file (models/video/t2v.safetensors) holds the text encoder ("text_encoder.*", the
+ * encoder of text/encoder.h with its own vocabulary, trained with the DiT on the dataset's
+ * captions), the DiT ("transformer.*", dit.h; the EMA weights), and as metadata: mosa.format =
+ * "video_t2v/1", the vocabulary, text/DiT configs, the schedule (T, betas, zero_snr, pred), the
+ * default size/frames/fps it was trained at and the VAE config it expects. The VAE is its own
+ * file (models/video/vae.safetensors); t2v_load checks that the two agree (latent channels,
+ * factors) and refuses a mismatch, naming both. */
+#ifndef MOSA_VIDEO_T2V_H
+#define MOSA_VIDEO_T2V_H
+
+#include "../text/tokenizer.h"
+#include "diffusion.h"
+#include "dit.h"
+#include "vae.h"
+
+typedef struct t2v_model t2v_model; /* opaque */
+
+mosa_status t2v_load(t2v_model **out, const char *t2v_path, const char *vae_path);
+void t2v_free(t2v_model *m);
+/* The size it was trained at (the defaults of `mosa generate`). */
+void t2v_default_size(const t2v_model *m, int *W, int *H, int *frames, int *fps);
+const video_vae *t2v_vae(const t2v_model *m);
+const dit_model *t2v_dit(const t2v_model *m);
+
+typedef struct t2v_options {
+    int W, H, frames;        /* 0 = the model's defaults; frames 1 + tf*k, W/H multiples of sf*patch */
+    int steps;               /* sampler steps, default 30 */
+    float cfg_scale;         /* default 6 (1 = no guidance: one model pass per step) */
+    const char *negative;    /* negative prompt, or NULL for the empty caption */
+    uint64_t seed;
+} t2v_options;
+
+t2v_options t2v_options_default(void);
+
+/* Rounds W/H to the nearest multiple of sf*patch (at least one) and frames to the nearest
+ * 1 + tf*k (at least 1 + tf), as diffusers does; writes a sentence per change into note
+ * ("width 100 rounded to 96: must be a multiple of 16") or "" when nothing changed. */
+void t2v_round_size(const t2v_model *m, t2v_options *o, char *note, size_t note_cap);
+/* Bytes the generation needs at these (rounded) options; t2v_generate refuses above the limit
+ * given (0 = no limit) before allocating. */
+size_t t2v_generate_bytes(const t2v_model *m, const t2v_options *o);
+
+/* Called after every sampler step (step 1..steps) and once for the decode (step = steps + 1). */
+typedef void (*t2v_progress)(void *user, int step, int total);
+
+/* Generates frames (frames, H, W, 3) RGB8 (mosa_free) for a prompt. Sizes must already be valid
+ * (t2v_round_size); unknown words are mapped by the tokenizer and reported to log. Same seed,
+ * same options, same bytes. max_bytes: refuse (MOSA_ERR_NOMEM with both numbers) when
+ * t2v_generate_bytes is above it (0 = no limit). */
+mosa_status t2v_generate(t2v_model *m, const char *prompt, const t2v_options *o, size_t max_bytes, uint8_t **frames,
+                         text_map_log log, void *log_user, t2v_progress progress, void *progress_user);
+
+#endif /* MOSA_VIDEO_T2V_H */

@@ -1,0 +1,112 @@
+/* vae.h: the causal 3D video VAE of the appearance branch (CogVideoX style, sized for 2 cores).
+ *
+ * Tensors are (N,C,T,H,W), pixels in [-1,1]. Frame counts are 1 + tf*k (tf = the temporal
+ * factor, 4 by default): the first frame is encoded alone, every later latent frame covers tf
+ * frames. Sizes are multiples of the spatial factor sf = 2^(levels-1) (8 by default).
+ *
+ * Encoder: conv_in (causal 3x3x3, in_ch -> ch[0]); level i (0..levels-1): `layers` ResNet blocks
+ * (nn_resnet3d, ch[i-1] -> ch[i]), then, except at the last level, a downsampler: for the first
+ * `time_levels` levels a temporal average of frame pairs that keeps the video's first frame
+ * alone (1+2k -> 1+k; CogVideoXDownsample3D compress_time), then a per-frame 3x3 conv with
+ * stride 2 (right/bottom zero padding, as diffusers pads (0,1,0,1)); mid: 2 ResNet blocks;
+ * norm_out (GroupNorm) + SiLU + conv_out (causal 3x3x3) -> 2*latent_ch channels: the mean and
+ * log-variance of a diagonal Gaussian (log-variance clamped to [-30, 20]).
+ * Decoder mirrors it: conv_in (latent_ch -> ch[last]); mid; level i from the last down to 0:
+ * `layers`+1 ResNet blocks, then, except at level 0, an upsampler: nearest x2 in space, and x2
+ * in time except for the video's first frame (1+k -> 1+2k) for the levels that compressed time,
+ * then a per-frame 3x3 conv; norm_out + SiLU + conv_out -> in_ch.
+ *
+ * Causality and chunks: every norm in the VAE is a GroupNorm whose statistics are taken per frame
+ * (over the group's channels x H x W), not over the whole clip as CogVideoX does, so frame t of
+ * the output depends only on frames <= t of the input. The chunked passes (vae_encode_video,
+ * vae_decode_video) run the same network over a chunk at a time with each causal conv's last
+ * k-1 input frames carried over (vae_cache), and the downsampler/upsampler told whether the
+ * chunk holds the video's first frame; their output equals the whole-clip pass (tested), and
+ * their memory is bounded by the chunk size, whatever the video length.
+ *
+ * Latents handed to the diffusion model are (mean or sample) * scaling_factor (CogVideoX: 0.7;
+ * here measured on the training data so latents have unit variance, stored in the model file).
+ * Parameter names follow diffusers' AutoencoderKLCogVideoX where the structure matches
+ * ("encoder.conv_in.conv.weight", "encoder.down_blocks.0.resnets.1.norm1.weight",
+ * "encoder.down_blocks.0.downsamplers.0.conv.weight", "encoder.mid_block.resnets.0...",
+ * "encoder.norm_out.weight", "encoder.conv_out.conv.weight", "decoder.up_blocks.0...",
+ * "decoder.up_blocks.0.upsamplers.0.conv.weight"). PyTorch twin: ref/ref_vae.py. */
+#ifndef MOSA_VIDEO_VAE_H
+#define MOSA_VIDEO_VAE_H
+
+#include "../nn/nn.h"
+#include "../tensor/safetensors.h"
+
+#define VAE_MAX_LEVELS 5
+
+typedef struct vae_config {
+    int in_ch;                /* 3 */
+    int latent_ch;            /* default 8 (CogVideoX: 16) */
+    int levels;               /* default 4 -> spatial factor 8 */
+    int ch[VAE_MAX_LEVELS];   /* channels per level, default 32, 64, 128, 128 */
+    int layers;               /* ResNet blocks per encoder level (decoder: layers+1), default 1 */
+    int time_levels;          /* levels that halve time, default 2 -> temporal factor 4 */
+    int groups;               /* GroupNorm groups, default 8; divides every ch[i] */
+    float scaling_factor;     /* latent scale, default 1 until measured */
+} vae_config;
+
+vae_config vae_config_default(void);
+/* "in_ch=3 latent_ch=8 levels=4 ch=32,64,128,128 layers=1 time_levels=2 groups=8 scaling_factor=1"
+ * <-> config (parsing validates ranges and consistency). */
+void vae_config_format(const vae_config *cfg, char *buf, size_t cap);
+mosa_status vae_config_parse(vae_config *cfg, const char *s);
+int vae_spatial_factor(const vae_config *cfg);  /* 2^(levels-1) */
+int vae_temporal_factor(const vae_config *cfg); /* 2^time_levels */
+/* Latent frames of a T-frame video: 1 + (T-1)/tf; T must be 1 + tf*k. */
+int vae_latent_frames(const vae_config *cfg, int T);
+
+typedef struct video_vae video_vae; /* opaque */
+
+mosa_status vae_create(video_vae **out, param_store *ps, const char *prefix, const vae_config *cfg, mosa_rng *r);
+void vae_free(video_vae *m);
+const vae_config *vae_get_config(const video_vae *m);
+
+/* ---- whole-clip differentiable passes (training, tests) ---- */
+/* x (N,in_ch,T,H,W) -> moments (N,2*latent_ch,T',H/sf,W/sf): mean then log-variance channels. */
+tensor *vae_encode_moments(ctx *c, const video_vae *m, tensor *x);
+/* z (N,latent_ch,T',h,w), unscaled -> (N,in_ch,1+tf*(T'-1),h*sf,w*sf). */
+tensor *vae_decode(ctx *c, const video_vae *m, tensor *z);
+
+typedef struct vae_loss_stats {
+    float recon;   /* the reconstruction term */
+    float kl;      /* KL(q(z|x) || N(0,1)) per latent element */
+    float psnr;    /* of the batch, in dB, pixels in [-1,1] mapped to [0,1] */
+} vae_loss_stats;
+/* One training forward on x (N,in_ch,T,H,W): encode, sample z = mean + exp(logvar/2) * eps (eps
+ * from r), decode; returns recon + kl_weight * kl (recon: mean L1 + mean squared error). */
+tensor *vae_train_forward(ctx *c, const video_vae *m, tensor *x, float kl_weight, mosa_rng *r, vae_loss_stats *stats);
+
+/* ---- chunked inference with bounded memory ---- */
+/* video (T,H,W,3) floats in [-1,1], T = 1 + tf*k, H and W multiples of sf. Writes latent
+ * (latent_ch, T', H/sf, W/sf) = (mean, or a sample drawn from sample_rng when it is not NULL)
+ * * scaling_factor. chunk_frames: frames per chunk after the first frame, a positive multiple
+ * of tf (0 = default 8). Threads as set by the caller (OpenMP). */
+mosa_status vae_encode_video(const video_vae *m, const float *video, int T, int H, int W, int chunk_frames,
+                             mosa_rng *sample_rng, float *latent);
+/* latent (latent_ch, T', h, w), scaled -> video (1+tf*(T'-1), h*sf, w*sf, 3) clamped to [-1,1].
+ * chunk_latents: latent frames per chunk after the first (0 = default 2). */
+mosa_status vae_decode_video(const video_vae *m, const float *latent, int Tl, int h, int w, int chunk_latents,
+                             float *video);
+/* Peak bytes the chunked passes need for a video of this size (to refuse absurd sizes before
+ * allocating anything). */
+size_t vae_video_bytes(const vae_config *cfg, int T, int H, int W, int chunk_frames);
+
+/* ---- files ---- */
+/* Model file (models/video/vae.safetensors): parameters under their names without the prefix,
+ * F32, metadata mosa.format = "video_vae/1", vae.config = vae_config_format, plus n_meta more.
+ * Written atomically. */
+mosa_status vae_export(const video_vae *m, const char *path, int n_meta, const st_meta *meta);
+mosa_status vae_file_config(const char *path, vae_config *cfg);
+/* Loads a model file into m (store finalized); another config is refused (MOSA_ERR_MISMATCH
+ * naming both); on error nothing is modified. */
+mosa_status vae_load(video_vae *m, const char *path);
+/* Convenience: vae_file_config + a store + vae_create + vae_load; *out owns that store (vae_free
+ * frees it). */
+mosa_status vae_open(video_vae **out, const char *path);
+
+#endif /* MOSA_VIDEO_VAE_H */

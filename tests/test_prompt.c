@@ -107,6 +107,12 @@ static const pcase k_cases[] = {
     {"The man squats, then jumps as high as he can.", NULL, "man|squats|then|jumps", NULL},
     {"A woman reaches up to the shelf.", NULL, "woman|reaches|up|shelf", NULL},
     {"A man limps toward the car in the parking lot.", NULL, "man|limps|toward|car", "parking"},
+    /* manner phrases: a rate ("at full speed", but not "at sunset"), "like" a person, "by" a gerund */
+    {"A woman in red runs at full speed at the gym at sunset.", NULL, "woman|runs|at|full|speed", "gym|sunset|red"},
+    {"A man lopes along at a gentle pace in the park.", NULL, "man|lopes|along|gentle|pace", "park"},
+    {"A boy marches like a soldier on the lawn.", NULL, "boy|marches|like|soldier", "lawn"},
+    {"A woman faces the other way by turning around.", NULL, "woman|faces|by|turning|around", NULL},
+    {"A man stretches by the window.", NULL, "man|stretches", "window"},
     {NULL, NULL, NULL, NULL}};
 
 static void test_cases(void) {

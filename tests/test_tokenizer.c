@@ -36,7 +36,7 @@ static void logger(void *user, const char *from, const char *to, text_map_kind h
 }
 
 static const char *how_name(int h) {
-    return h == TEXT_MAP_LEMMA ? "lemma" : h == TEXT_MAP_SYNONYM ? "synonym" : h == TEXT_MAP_HYPERNYM ? "hypernym" : "unknown";
+    return h < 0 ? "in vocabulary" : text_map_kind_name((text_map_kind)h);
 }
 
 /* The words of text as the tokenizer sees them, joined by '|', via a vocabulary of those words. */
@@ -211,6 +211,9 @@ static void test_wordnet(void) {
         {"man", {"person", NULL}},     /* a person, not the verb "to man" (-> "give") */
         {"dancer", {"person", NULL}},
         {"climber", {"person", NULL}}, /* the first noun sense is a plant */
+        {"staircase", {"stairs", "steps", "flight", "stair", NULL}}, /* one step down: stairs are a staircase */
+        {"opposite", {"reverse", "other", "back", "<unk>", NULL}},   /* an adjective first, not an opponent */
+        {"upstairs", {"<unk>", "stairs", "up", "upward", NULL}},       /* not "object" (too near WordNet's top) */
         {NULL, {NULL}},
     };
     printf("WordNet mappings (vocabulary from training captions):\n");
@@ -220,7 +223,7 @@ static void test_wordnet(void) {
         int how;
         const char *to = mapped(v, cases[i].word, &how);
         int ok = one_of(to, cases[i].ok);
-        printf("  | %s | %s | %s |%s\n", cases[i].word, to, how < 0 ? "in vocabulary" : how_name(how), ok ? "" : "  <-- unexpected");
+        printf("  | %s | %s | %s |%s\n", cases[i].word, to, how_name(how), ok ? "" : "  <-- unexpected");
         all_ok &= ok;
     }
     TEST_COND("out-of-vocabulary motion verbs map to sensible words", all_ok);
@@ -229,7 +232,7 @@ static void test_wordnet(void) {
     for (int i = 0; extra[i]; i++) {
         int how;
         const char *to = mapped(v, extra[i], &how);
-        printf("  | %s | %s | %s |\n", extra[i], to, how < 0 ? "in vocabulary" : how_name(how));
+        printf("  | %s | %s | %s |\n", extra[i], to, how_name(how));
     }
 
     /* nonsense and logging */

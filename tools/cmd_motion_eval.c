@@ -199,7 +199,13 @@ int motion_eval_main(int argc, char **argv) {
            r.diversity_real, r.rprec_used);
     if (per_action && r.action_n > 0)
         for (int a = 0; a < motion_action_count(); a++)
-            if (r.per_action[a] >= 0) printf("  %-18s %.3f\n", motion_action_name(a), r.per_action[a]);
+            if (r.per_action[a] >= 0) {
+                int c = r.confusion_top[a];
+                if (c >= 0 && c != a)
+                    printf("  %-18s %.3f   (most often made as %s)\n", motion_action_name(a), r.per_action[a],
+                           motion_action_name(c));
+                else printf("  %-18s %.3f\n", motion_action_name(a), r.per_action[a]);
+            }
     if (json && (s = ev_write_json(json, &r, model_arg ? model_arg : model_path, ev_path, o.seed)) != MOSA_OK) {
         t2m_free(gen);
         meval_free(&ev);

@@ -50,8 +50,7 @@ static int quiet;
 static void on_map(void *u, const char *from, const char *to, text_map_kind how) {
     (void)u;
     if (quiet) return;
-    static const char *const kind[4] = {"same lemma", "WordNet synonym", "WordNet hypernym", "unknown"};
-    if (to) printf("  word '%s' read as '%s' (%s)\n", from, to, kind[how]);
+    if (to) printf("  word '%s' read as '%s' (%s)\n", from, to, text_map_kind_name(how));
     else printf("  word '%s' is not known to the model and is ignored\n", from);
 }
 

@@ -163,9 +163,9 @@ mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev,
         r->per_action[a] = n ? (double)ok / n : 0;
         r->prompts += n;
         r->correct += ok;
-        int top = 0;
-        for (int b = 1; b < A; b++)
-            if (votes[b] > votes[top]) top = b;
+        int top = -1;
+        for (int b = 0; b < A; b++)
+            if (b != a && votes[b] > 0 && (top < 0 || votes[b] > votes[top])) top = b;
         r->confusion_top[a] = top;
     }
     mosa_free(emb);

@@ -23,7 +23,7 @@ typedef struct meval_action_result {
     int prompts;                       /* motions generated and classified in all */
     int correct;
     double per_action[256];            /* accuracy of each action (prompts x samples) */
-    int confusion_top[256];            /* most frequent predicted action of each action */
+    int confusion_top[256];            /* most frequent wrong prediction of each action, -1 = none */
 } meval_action_result;
 
 /* Generates `samples` motions (seeds seed, seed+1, ...) for every prompt of every action, each

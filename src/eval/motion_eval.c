@@ -779,7 +779,10 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
             }
             r->action_n = cnt;
             r->action_acc = cnt ? (double)ok / cnt : 0;
-            for (int a = 0; a < A && a < 256; a++) r->per_action[a] = per_n[a] ? (double)per_ok[a] / per_n[a] : -1;
+            for (int a = 0; a < A && a < 256; a++) {
+                r->per_action[a] = per_n[a] ? (double)per_ok[a] / per_n[a] : -1;
+                r->confusion_top[a] = -1;
+            }
         } else {
             meval_action_result ar;
             s = meval_action_accuracy(&ar, ev, o->gen, o->gen_user, o->action_samples > 0 ? o->action_samples : 1,
@@ -787,7 +790,10 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
             if (s != MOSA_OK) goto done;
             r->action_n = ar.prompts;
             r->action_acc = ar.prompts ? (double)ar.correct / ar.prompts : 0;
-            for (int a = 0; a < A && a < 256; a++) r->per_action[a] = ar.per_action[a];
+            for (int a = 0; a < A && a < 256; a++) {
+                r->per_action[a] = ar.per_action[a];
+                r->confusion_top[a] = ar.confusion_top[a];
+            }
         }
     }
 done:

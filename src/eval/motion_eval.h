@@ -162,6 +162,7 @@ typedef struct meval_report {
     int action_n;        /* classified motions (0 = not measured) */
     double action_acc;
     double per_action[256];
+    int confusion_top[256]; /* most frequent wrong prediction per action (generated mode), -1 = none */
 } meval_report;
 
 /* Draws n test-split items (the real reference). Generated mode: one motion per item from one

@@ -79,6 +79,45 @@ static int wn_classes(const char *lem, int pos, int *fnums, int max) {
     return n;
 }
 
+/* 1 when a noun sense of lem (among its first `senses`) has the first sense of `target` among
+ * its hypernyms within `levels` steps, or is it: wn_noun_kind_of("speed", "rate", ..) = 1. */
+static int wn_noun_kind_of(const char *lem, const char *target, int senses, int levels) {
+    char buf[PROMPT_WORD_MAX];
+    snprintf(buf, sizeof buf, "%s", target);
+    IndexPtr tx = index_lookup(buf, NOUN);
+    if (!tx) return 0;
+    long goal = tx->off_cnt > 0 ? (long)tx->offset[0] : -1;
+    free_index(tx);
+    snprintf(buf, sizeof buf, "%s", lem);
+    IndexPtr ix = index_lookup(buf, NOUN);
+    if (!ix) return 0;
+    int hit = 0;
+    enum { FRONTIER = 32 };
+    for (int sn = 0; sn < ix->off_cnt && sn < senses && !hit; sn++) {
+        long frontier[FRONTIER], next[FRONTIER];
+        int nf = 1;
+        frontier[0] = (long)ix->offset[sn];
+        for (int l = 0; l <= levels && nf > 0 && !hit; l++) {
+            int nn = 0;
+            for (int f = 0; f < nf && !hit; f++) {
+                if (frontier[f] == goal) {
+                    hit = 1;
+                    break;
+                }
+                SynsetPtr sy = read_synset(NOUN, frontier[f], "");
+                if (!sy) continue;
+                for (int q = 0; q < sy->ptrcount; q++)
+                    if (sy->ptrtyp[q] == HYPERPTR && sy->ppos[q] == NOUN && nn < FRONTIER) next[nn++] = sy->ptroff[q];
+                free_synset(sy);
+            }
+            memcpy(frontier, next, sizeof(long) * (size_t)nn);
+            nf = nn;
+        }
+    }
+    free_index(ix);
+    return hit;
+}
+
 /* ---- closed classes ---- */
 
 static int in_list(const char *w, const char *const *list) {
@@ -273,7 +312,16 @@ static int pp_keep(const ctx *c, int i, int e) {
         return !(lexclass_is(head->noun_fnum, "noun.time") || lexclass_is(head->noun_fnum, "noun.phenomenon"));
     }
     if (strcmp(p, "on") == 0) return !compound && !is_scene_noun(head);
-    return 0; /* at, under, near, by, with (no body part), during, for, like, ... */
+    /* manner: "at full speed", "at a gentle pace" (a kind of rate in WordNet, unlike "at
+     * sunset"), "like a soldier" (a person or an act), "by rotating" (a motion gerund) */
+    if (strcmp(p, "at") == 0) {
+        char lem[PROMPT_WORD_MAX];
+        return head->is_noun && wn_lemma(head->w, NOUN, lem, sizeof lem) && wn_noun_kind_of(lem, "rate", 3, 3);
+    }
+    if (strcmp(p, "like") == 0)
+        return is_person(head) || lexclass_is(head->noun_fnum, "noun.act");
+    if (strcmp(p, "by") == 0) return e == i + 2 && head->motion_fnum >= 0 && ends_with(head->w, "ing");
+    return 0; /* under, near, by (a place), with (no body part), during, for, ... */
 }
 
 /* Consumes one motion clause starting at verb v; returns the index after it. */

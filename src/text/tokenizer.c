@@ -94,7 +94,7 @@ struct text_vocab {
     /* behind g_wn_lock: */
     int lemma_ready;
     smap lemmas;   /* "v:run" -> id */
-    smap cache;    /* oov word -> id * 4 + kind */
+    smap cache;    /* oov word -> id * 8 + kind */
 };
 
 static pthread_mutex_t g_wn_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -498,32 +498,68 @@ static int wn__scan(const text_vocab *v, SynsetPtr s, int pos) {
 
 #define WN_MAX_FRONTIER 64
 
-/* The first vocabulary word (via the lemma index) in the synsets `level` hypernym steps above
- * the senses of lemma (pos), senses in WordNet's order, breadth first; -1 if none. */
+/* Hypernym steps from a noun synset to the top of WordNet's noun hierarchy (shortest path; 0 for
+ * "entity"), at most 32. */
+static int wn__noun_depth(long off) {
+    long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
+    int nf = 1;
+    frontier[0] = off;
+    for (int d = 0; d < 32; d++) {
+        int nn = 0;
+        for (int f = 0; f < nf; f++) {
+            SynsetPtr s = read_synset(NOUN, frontier[f], "");
+            if (!s) continue;
+            int up = 0;
+            for (int q = 0; q < s->ptrcount; q++)
+                if ((s->ptrtyp[q] == HYPERPTR || s->ptrtyp[q] == INSTANCE) && s->ppos[q] == NOUN) {
+                    up = 1;
+                    if (nn < WN_MAX_FRONTIER) next[nn++] = s->ptroff[q];
+                }
+            free_synset(s);
+            if (!up) return d;
+        }
+        if (nn == 0) return d;
+        memcpy(frontier, next, sizeof(long) * (size_t)nn);
+        nf = nn;
+    }
+    return 32;
+}
+
+/* Nouns this close to the top ("object", "whole", "physical entity") say nothing about a motion:
+ * a word whose nearest vocabulary hypernym is one of them stays unknown. */
+#define TOK_NOUN_MIN_DEPTH 4
+
+/* The first vocabulary word (via the lemma index) in the synsets `level` steps from the senses
+ * of lemma (pos), senses in WordNet's order, breadth first; -1 if none. level > 0 climbs
+ * hypernyms, level -1 looks one step down at hyponyms ("staircase" -> "stairs"). */
 static int wn__senses_at(const text_vocab *v, const char *lemma, int pos, int level) {
     char buf[TEXT_WORD_MAX];
     snprintf(buf, sizeof buf, "%s", lemma);
     IndexPtr ix = index_lookup(buf, pos);
     if (!ix) return -1;
     int found = -1;
+    int steps = level < 0 ? -level : level;
     for (int sn = 0; sn < ix->off_cnt && found < 0; sn++) {
         long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
         int nf = 1;
         frontier[0] = (long)ix->offset[sn];
-        for (int l = 0; l < level && nf > 0; l++) {
+        for (int l = 0; l < steps && nf > 0; l++) {
             int nn = 0;
             for (int f = 0; f < nf; f++) {
                 SynsetPtr s = read_synset(pos, frontier[f], "");
                 if (!s) continue;
-                for (int q = 0; q < s->ptrcount; q++)
-                    if ((s->ptrtyp[q] == HYPERPTR || s->ptrtyp[q] == INSTANCE) && s->ppos[q] == pos && nn < WN_MAX_FRONTIER)
-                        next[nn++] = s->ptroff[q];
+                for (int q = 0; q < s->ptrcount; q++) {
+                    int up = s->ptrtyp[q] == HYPERPTR || s->ptrtyp[q] == INSTANCE;
+                    int down = s->ptrtyp[q] == HYPOPTR || s->ptrtyp[q] == INSTANCES;
+                    if ((level > 0 ? up : down) && s->ppos[q] == pos && nn < WN_MAX_FRONTIER) next[nn++] = s->ptroff[q];
+                }
                 free_synset(s);
             }
             memcpy(frontier, next, sizeof(long) * (size_t)nn);
             nf = nn;
         }
         for (int f = 0; f < nf && found < 0; f++) {
+            if (pos == NOUN && level > 0 && wn__noun_depth(frontier[f]) < TOK_NOUN_MIN_DEPTH) continue;
             SynsetPtr s = read_synset(pos, frontier[f], "");
             if (!s) continue;
             found = wn__scan(v, s, pos);
@@ -597,13 +633,15 @@ static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
         }
     }
     /* 1b. words for people become "person" when the vocabulary has it: a word that is not a
-     * verb with any sense for a person ("dancer", "climber", whose first sense is a plant), or a
-     * word that is also a verb whose first noun sense is a person ("man": "to man" would
-     * otherwise read as "give"; "trot" stays a gait although a Trotskyist is a trot). */
+     * verb, adjective or adverb with any noun sense for a person ("dancer", "climber", whose
+     * first sense is a plant), or a word that is also one of those whose first noun sense is a
+     * person ("man": "to man" would otherwise read as "give"; "trot" stays a gait although a
+     * Trotskyist is a trot; "opposite" stays a direction although an opponent is one). */
     int person_id = text_vocab_find(v, "person");
+    int other_pos = nl[0] > 0 || nl[2] > 0 || nl[3] > 0;
     if (person_id >= 0)
         for (int k = 0; k < nl[1]; k++)
-            if (wn__is_person(lems[1][k], nl[0] > 0)) {
+            if (wn__is_person(lems[1][k], other_pos)) {
                 *how = TEXT_MAP_HYPERNYM;
                 return person_id;
             }
@@ -611,9 +649,11 @@ static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
      * a motion word that can be a verb is read as one), each level over every sense */
     int found = -1;
     for (int p = 0; p < 4 && found < 0; p++)
-        for (int level = 0; level <= TOK_HYPER_LEVELS && found < 0; level++) {
-            *how = level > 0 ? TEXT_MAP_HYPERNYM : TEXT_MAP_SYNONYM;
-            for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], k_pos[p], level);
+        for (int level = k_pos[p] == NOUN ? -1 : 0; level <= TOK_HYPER_LEVELS && found < 0; level++) {
+            /* nouns: synonyms, then one step down ("staircase" -> "stairs"), then up */
+            int lv = k_pos[p] == NOUN && level <= 0 ? (level == -1 ? 0 : -1) : level;
+            *how = lv > 0 ? TEXT_MAP_HYPERNYM : lv < 0 ? TEXT_MAP_HYPONYM : TEXT_MAP_SYNONYM;
+            for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], k_pos[p], lv);
         }
     if (found < 0) *how = TEXT_MAP_UNKNOWN;
     return found;
@@ -623,16 +663,27 @@ static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
 static mosa_status tok__oov(text_vocab *v, const char *word, int *id, text_map_kind *how) {
     int c = smap_get(&v->cache, word);
     if (c >= 0) {
-        *id = c / 4;
-        *how = (text_map_kind)(c % 4);
+        *id = c / 8;
+        *how = (text_map_kind)(c % 8);
         return MOSA_OK;
     }
     MOSA_TRY(wn__init());
     MOSA_TRY(wn__lemma_index(v));
     int m = wn__map(v, word, how);
     *id = m >= 0 ? m : TEXT_UNK;
-    if (v->cache.n < TOK_CACHE_MAX) smap_put(&v->cache, word, *id * 4 + (int)*how); /* a failed put only loses the cache */
+    if (v->cache.n < TOK_CACHE_MAX) smap_put(&v->cache, word, *id * 8 + (int)*how); /* a failed put only loses the cache */
     return MOSA_OK;
+}
+
+const char *text_map_kind_name(text_map_kind how) {
+    switch (how) {
+    case TEXT_MAP_LEMMA: return "same lemma";
+    case TEXT_MAP_SYNONYM: return "WordNet synonym";
+    case TEXT_MAP_HYPERNYM: return "WordNet hypernym";
+    case TEXT_MAP_HYPONYM: return "WordNet hyponym";
+    case TEXT_MAP_UNKNOWN: break;
+    }
+    return "unknown";
 }
 
 /* ---- tokenizing ---- */

@@ -5,8 +5,10 @@
  * character separates; "left-hand" -> "left", "hand"). A word in the vocabulary is its own token.
  * A word outside it is mapped, in this order, to a vocabulary word with the same WordNet lemma
  * ("sprinted" -> "sprints" when both lemmatize to "sprint"), to one of its WordNet synonyms,
- * then to a hypernym (up to 3 levels: "sprint" -> "run"), each converted back through the
- * vocabulary's lemma index; otherwise it becomes TEXT_UNK. Every mapping is reported through
+ * for a noun to a direct hyponym ("staircase" -> "stairs"), then to a hypernym (up to 3 levels:
+ * "sprint" -> "run"; nouns within 3 steps of the top of WordNet, such as "object", are not
+ * used), each converted back through the vocabulary's lemma index; otherwise it becomes
+ * TEXT_UNK. Every mapping is reported through
  * the log callback so a user sees what was understood ("'jog' read as 'run' (hypernym)").
  *
  * Ids: TEXT_PAD 0, TEXT_UNK 1, TEXT_BOS 2 (the encoder's pooled "class" position), TEXT_EOS 3,
@@ -38,7 +40,15 @@ int text_vocab_size(const text_vocab *v);                 /* including the speci
 const char *text_vocab_word(const text_vocab *v, int id); /* "<pad>", "<unk>", "<bos>", "<eos>" for specials */
 int text_vocab_find(const text_vocab *v, const char *word); /* id or -1 (no WordNet) */
 
-typedef enum text_map_kind { TEXT_MAP_LEMMA, TEXT_MAP_SYNONYM, TEXT_MAP_HYPERNYM, TEXT_MAP_UNKNOWN } text_map_kind;
+typedef enum text_map_kind {
+    TEXT_MAP_LEMMA,
+    TEXT_MAP_SYNONYM,
+    TEXT_MAP_HYPERNYM,
+    TEXT_MAP_UNKNOWN,
+    TEXT_MAP_HYPONYM, /* a more specific word ("staircase" -> "stairs") */
+} text_map_kind;
+/* "same lemma", "WordNet synonym", "WordNet hypernym", "unknown", "WordNet hyponym" */
+const char *text_map_kind_name(text_map_kind how);
 /* Called once per out-of-vocabulary word: `to` is the vocabulary word it became (NULL for UNK). */
 typedef void (*text_map_log)(void *user, const char *from, const char *to, text_map_kind how);
 

@@ -77,6 +77,28 @@ int main(void) {
         TEST_COND("word_drop 1 refused", t2m_trainer_create(&wb, &ow, NULL, NULL) == MOSA_ERR_ARG && wb == NULL);
     }
 
+    /* ---- paraphrase augmentation: deterministic, changes the batches, named in the options ---- */
+    {
+        t2m_train_options op = o;
+        op.para_aug = 0.5f;
+        t2m_trainer *p1 = NULL, *p2 = NULL;
+        float l1[3] = {0}, l2[3] = {0};
+        TEST_COND("para-aug trainers", t2m_trainer_create(&p1, &op, NULL, NULL) == MOSA_OK &&
+                                           t2m_trainer_create(&p2, &op, NULL, NULL) == MOSA_OK);
+        for (int i = 0; p1 && p2 && i < 3; i++) t2m_trainer_step(p1, &l1[i]), t2m_trainer_step(p2, &l2[i]);
+        TEST_COND("paraphrase augmentation is deterministic", memcmp(l1, l2, sizeof l1) == 0 && isfinite(l1[2]));
+        float l0[3] = {0};
+        t2m_trainer *p0 = NULL;
+        TEST_COND("plain trainer", t2m_trainer_create(&p0, &o, NULL, NULL) == MOSA_OK);
+        for (int i = 0; p0 && i < 3; i++) t2m_trainer_step(p0, &l0[i]);
+        TEST_COND("paraphrase augmentation changes the training batches", memcmp(l1, l0, sizeof l1) != 0);
+        char line[1024], plain[1024];
+        t2m_train_options_format(&op, line, sizeof line);
+        t2m_train_options_format(&o, plain, sizeof plain);
+        TEST_COND("para_aug in the options line only when on", strstr(line, "para_aug=0.5") && !strstr(plain, "para_aug"));
+        t2m_trainer_free(p1), t2m_trainer_free(p2), t2m_trainer_free(p0);
+    }
+
     /* ---- export / load round trip ---- */
     TEST_COND("export", t2m_trainer_export(a, mf) == MOSA_OK);
     t2m_model *m = NULL;

@@ -235,6 +235,23 @@ static void test_wordnet(void) {
         printf("  | %s | %s | %s |\n", extra[i], to, how_name(how));
     }
 
+    /* what the model reads for a word's WordNet neighbours (paraphrase augmentation) */
+    {
+        int32_t pid[32], pid2[32];
+        int self = text_vocab_find(v, "throws");
+        int np = text_vocab_paraphrase_ids(v, "throws", pid, 32);
+        int np2 = text_vocab_paraphrase_ids(v, "throws", pid2, 32);
+        int ok = self >= 0 && np >= 1 && np == np2 && memcmp(pid, pid2, sizeof(int32_t) * (size_t)(np > 0 ? np : 0)) == 0;
+        printf("  'throws' neighbours read as:");
+        for (int i = 0; i < np; i++) {
+            ok &= pid[i] != self && pid[i] >= TEXT_UNK && pid[i] < text_vocab_size(v);
+            printf(" %s", text_vocab_word(v, pid[i]));
+        }
+        printf("\n");
+        TEST_COND("paraphrase readings: some, never the word itself, deterministic", ok);
+        TEST_COND("paraphrase readings: max respected", text_vocab_paraphrase_ids(v, "throws", pid, 1) <= 1);
+    }
+
     /* nonsense and logging */
     logbook lb = {0};
     int32_t ids[16];

@@ -32,6 +32,9 @@ struct t2m_trainer {
     /* batch scratch */
     int32_t *ids, *inp, *tgt;
     uint8_t *wmask, *nul;
+    /* para_aug: per vocabulary id, the readings of its WordNet neighbours (para[para_off[id] ..
+     * para_off[id+1]-1]) */
+    int32_t *para, *para_off;
 };
 
 t2m_train_options t2m_train_options_default(void) {
@@ -56,13 +59,17 @@ t2m_train_options t2m_train_options_default(void) {
     o.max_tokens = 50;
     o.drop = 0.1f;
     o.word_drop = 0.0f;
+    o.para_aug = 0.0f;
     return o;
 }
 
 void t2m_train_options_format(const t2m_train_options *o, char *buf, size_t cap) {
-    char vq[256], wd[48] = "";
+    char vq[256], wd[96] = "";
     vqvae_config_format(&o->vq, vq, sizeof vq);
-    if (o->word_drop > 0) snprintf(wd, sizeof wd, " word_drop=%g", (double)o->word_drop); /* older runs keep their line */
+    /* options off by default are written only when on, so older runs keep their line */
+    int nw = 0;
+    if (o->word_drop > 0) nw = snprintf(wd, sizeof wd, " word_drop=%g", (double)o->word_drop);
+    if (o->para_aug > 0) snprintf(wd + nw, sizeof wd - (size_t)nw, " para_aug=%g", (double)o->para_aug);
     snprintf(buf, cap,
              "vqvae=%s humanml3d=%s corpus_size=%d test_size=%d seed=%llu steps=%d batch=%d lr=%g lr_min=%g warmup=%d "
              "wd=%g clip=%g pkeep=%g cond_drop=%g offsets=%d gpt=%dx%dx%d text=%dx%d max_tokens=%d drop=%g%s%s%s",
@@ -99,7 +106,29 @@ void t2m_trainer_free(t2m_trainer *t) {
     free_items(t->test, t->n_test);
     ctx_free(&t->c);
     mosa_free(t->ids), mosa_free(t->inp), mosa_free(t->tgt), mosa_free(t->wmask), mosa_free(t->nul);
+    mosa_free(t->para), mosa_free(t->para_off);
     mosa_free(t);
+}
+
+/* The readings of every vocabulary word's WordNet neighbours (text_vocab_paraphrase_ids), for
+ * para_aug: a training caption word is replaced by one of them, so the model learns the words it
+ * will be given when a user writes a synonym the vocabulary lacks. */
+static mosa_status build_paraphrases(t2m_trainer *t, const text_vocab *v) {
+    enum { PER_WORD = 32 };
+    const int n = text_vocab_size(v);
+    t->para_off = mosa_malloc(sizeof(int32_t) * (size_t)(n + 1));
+    t->para = mosa_malloc(sizeof(int32_t) * (size_t)n * PER_WORD);
+    if (!t->para_off || !t->para) return MOSA_ERR_NOMEM;
+    int total = 0;
+    for (int id = 0; id < n; id++) {
+        t->para_off[id] = total;
+        if (id < TEXT_SPECIALS) continue;
+        int k = text_vocab_paraphrase_ids(v, text_vocab_word(v, id), t->para + total, PER_WORD);
+        if (k < 0) return MOSA_ERR_IO; /* WordNet missing or out of memory; the message is set */
+        total += k;
+    }
+    t->para_off[n] = total;
+    return MOSA_OK;
 }
 
 /* Tokens and caption ids of every item of a corpus. */
@@ -189,7 +218,7 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     *out = NULL;
     const t2m_train_options o = opts ? *opts : t2m_train_options_default();
     if (o.batch < 1 || o.batch > 4096 || o.steps < 1 || o.offsets < 1 || o.offsets > 4 || !(o.pkeep > 0 && o.pkeep <= 1) ||
-        !(o.cond_drop >= 0 && o.cond_drop < 1) || !(o.word_drop >= 0 && o.word_drop < 1) || o.corpus_size < 1 || o.test_size < 0 || !(o.lr > 0))
+        !(o.cond_drop >= 0 && o.cond_drop < 1) || !(o.word_drop >= 0 && o.word_drop < 1) || !(o.para_aug >= 0 && o.para_aug < 1) || o.corpus_size < 1 || o.test_size < 0 || !(o.lr > 0))
         return mosa_fail(MOSA_ERR_ARG, "t2m training: invalid options (batch 1..4096, steps >= 1, offsets 1..4, pkeep "
                                        "in (0,1], cond_drop and word_drop in [0,1), corpus size >= 1, lr > 0)");
     t2m_trainer *t = mosa_calloc(1, sizeof *t);
@@ -254,6 +283,7 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     int usable = 0;
     for (int i = 0; i < t->n_train; i++) usable += t->train[i].ncap > 0;
     if (!usable) { s = mosa_fail(MOSA_ERR_ARG, "t2m training: no training motion is long enough for one token"); goto fail; }
+    if (o.para_aug > 0 && (s = build_paraphrases(t, vocab)) != MOSA_OK) goto fail;
     /* optimizer and scratch */
     adamw_cfg ac = adamw_defaults(o.lr);
     ac.weight_decay = o.weight_decay;
@@ -316,6 +346,12 @@ static void build_batch(t2m_trainer *t, const tok_item *const *items, const int 
                 float u;
                 rng_uniform(&t->data, &u, 1);
                 if (u < t->o.word_drop) id = TEXT_UNK;
+            }
+            if (corrupt && t->para && id >= TEXT_SPECIALS && t->para_off[id + 1] > t->para_off[id]) {
+                float u;
+                rng_uniform(&t->data, &u, 1);
+                const int32_t k = (int32_t)rng_below(&t->data, (uint32_t)(t->para_off[id + 1] - t->para_off[id]));
+                if (u < t->o.para_aug) id = t->para[t->para_off[id] + k];
             }
             t->ids[b * L + i] = id;
             t->wmask[b * L + i] = id != TEXT_PAD;

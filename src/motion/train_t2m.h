@@ -47,6 +47,10 @@ typedef struct t2m_train_options {
     float drop;             /* GPT embedding dropout, default 0.1 */
     float word_drop;        /* caption words (not BOS/EOS) replaced by <unk> in training, so the
                              * model copes with words it does not know; default 0 */
+    float para_aug;         /* caption words replaced, with this probability, by what the
+                             * tokenizer reads for one of their WordNet synonyms or hyponyms
+                             * (text_vocab_paraphrase_ids): trains on the readings of words a
+                             * user may write instead; default 0 */
 } t2m_train_options;
 
 t2m_train_options t2m_train_options_default(void);

@@ -675,6 +675,76 @@ static mosa_status tok__oov(text_vocab *v, const char *word, int *id, text_map_k
     return MOSA_OK;
 }
 
+/* Adds the single-word members of synset s (lower case) to cand[] unless present. */
+static void wn__collect(SynsetPtr s, char (*cand)[TEXT_WORD_MAX], int *nc, int max) {
+    for (int i = 0; i < s->wcount && *nc < max; i++) {
+        const char *w = s->words[i];
+        size_t n = strlen(w);
+        if (n == 0 || n >= TEXT_WORD_MAX || strchr(w, '_') || strchr(w, '-') || strchr(w, ' ')) continue;
+        char low[TEXT_WORD_MAX];
+        for (size_t k = 0; k <= n; k++) low[k] = (char)(w[k] >= 'A' && w[k] <= 'Z' ? w[k] + 32 : w[k]);
+        int dup = 0;
+        for (int k = 0; k < *nc && !dup; k++) dup = strcmp(cand[k], low) == 0;
+        if (!dup) memcpy(cand[(*nc)++], low, n + 1);
+    }
+}
+
+#define PARA_MAX_CANDIDATES 128
+
+int text_vocab_paraphrase_ids(const text_vocab *v, const char *word, int32_t *ids, int max) {
+    if (!v || !word || !ids || max < 0) {
+        mosa_fail(MOSA_ERR_ARG, "text_vocab_paraphrase_ids: need a vocabulary, a word and ids[max]");
+        return -1;
+    }
+    const int self = text_vocab_find(v, word);
+    char(*cand)[TEXT_WORD_MAX] = mosa_malloc(sizeof(*cand) * PARA_MAX_CANDIDATES);
+    if (!cand) return -1;
+    int nc = 0, n = 0;
+    pthread_mutex_lock(&g_wn_lock);
+    mosa_status st = wn__init();
+    if (st == MOSA_OK) st = wn__lemma_index((text_vocab *)v);
+    if (st == MOSA_OK) {
+        char lem[8][TEXT_WORD_MAX];
+        for (int p = 0; p < 4; p++) {
+            int nl = wn__lemmas(word, k_pos[p], lem, 8);
+            for (int k = 0; k < nl; k++) {
+                char buf[TEXT_WORD_MAX];
+                snprintf(buf, sizeof buf, "%s", lem[k]);
+                IndexPtr ix = index_lookup(buf, k_pos[p]);
+                if (!ix) continue;
+                for (int sn = 0; sn < ix->off_cnt && sn < 2; sn++) {
+                    SynsetPtr sy = read_synset(k_pos[p], (long)ix->offset[sn], "");
+                    if (!sy) continue;
+                    wn__collect(sy, cand, &nc, PARA_MAX_CANDIDATES);
+                    for (int q = 0; q < sy->ptrcount && sn == 0 && k_pos[p] == VERB; q++)
+                        if ((sy->ptrtyp[q] == HYPOPTR) && sy->ppos[q] == k_pos[p]) {
+                            SynsetPtr h = read_synset(k_pos[p], sy->ptroff[q], "");
+                            if (!h) continue;
+                            wn__collect(h, cand, &nc, PARA_MAX_CANDIDATES);
+                            free_synset(h);
+                        }
+                    free_synset(sy);
+                }
+                free_index(ix);
+            }
+        }
+        /* each out-of-vocabulary neighbour, read as text_tokenize reads it */
+        for (int c = 0; c < nc && st == MOSA_OK && n < max; c++) {
+            if (smap_get(&v->index, cand[c]) >= 0) continue; /* a word of its own */
+            int id;
+            text_map_kind how;
+            st = tok__oov((text_vocab *)v, cand[c], &id, &how);
+            if (st != MOSA_OK || id == self) continue;
+            int dup = 0;
+            for (int k = 0; k < n && !dup; k++) dup = ids[k] == id;
+            if (!dup) ids[n++] = id;
+        }
+    }
+    pthread_mutex_unlock(&g_wn_lock);
+    mosa_free(cand);
+    return st == MOSA_OK ? n : -1;
+}
+
 const char *text_map_kind_name(text_map_kind how) {
     switch (how) {
     case TEXT_MAP_LEMMA: return "same lemma";

@@ -57,6 +57,14 @@ typedef void (*text_map_log)(void *user, const char *from, const char *to, text_
  * Thread-safe for concurrent calls (WordNet access is serialised inside). */
 int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_len, text_map_log log, void *user);
 
+/* What the model will read when a user writes a WordNet neighbour of `word` instead of it: the
+ * distinct ids that text_tokenize gives the word's out-of-vocabulary synonyms (its two most
+ * frequent senses, as WordNet orders them, in every part of speech) and, for a verb, the direct
+ * hyponyms of its first sense ("throw" -> "hurl", "toss"), single words only; never word's own
+ * id; TEXT_UNK when a neighbour maps to nothing. Used to train a model on the readings it will meet at inference.
+ * Returns how many ids were written (at most max), or -1 with the error set. */
+int text_vocab_paraphrase_ids(const text_vocab *v, const char *word, int32_t *ids, int max);
+
 /* The lock serialising every use of WordNet's C library (global state) inside the tokenizer.
  * Other WordNet users (prompt.c) that may run concurrently with text_tokenize take it too. */
 void text_wordnet_lock(void);

@@ -10,7 +10,7 @@ deliberate differences that mosa's C model shares: latents are (B, C, F, h, w) (
 module from a safetensors file by parameter name.
 
 Run as a script, it writes (float64 computation, stored as F32):
-  OUTDIR/dit_block.safetensors  a tiny 1-layer model's parameters; block 0 run alone on token
+  OUTDIR/dit_cogvideox_block.safetensors  a tiny 1-layer model's parameters; block 0 run alone on token
       inputs "in.video", "in.text", "in.temb" with a padded key mask "in.mask" and the 3D grid
       in metadata; outputs "out.video", "out.text"; cotangents "in.r_video", "in.r_text"; the
       gradients "grad.<param>" of the block's parameters and "grad.in.*" of its inputs;
@@ -397,9 +397,9 @@ def main(out_dir):
     t.update({"in.video": video, "in.text": text, "in.temb": temb, "in.mask": mask, "in.r_video": rv,
               "in.r_text": rt, "out.video": yv, "out.text": yt, "grad.in.video": video.grad,
               "grad.in.text": text.grad, "grad.in.temb": temb.grad})
-    _save(os.path.join(out_dir, "dit_block.safetensors"), t,
+    _save(os.path.join(out_dir, "dit_cogvideox_block.safetensors"), t,
           {"source": "ref/ref_dit.py", "config": cfg.format(), "grid": f"{F_} {hp} {wp}"})
-    print(f"  dit_block: {len(t)} tensors, video {tuple(yv.shape)}, text {tuple(yt.shape)}")
+    print(f"  dit_cogvideox_block: {len(t)} tensors, video {tuple(yv.shape)}, text {tuple(yt.shape)}")
 
     # ---- the whole model (2 layers), proj_out not zero ----
     torch.manual_seed(6)

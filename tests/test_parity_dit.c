@@ -87,8 +87,8 @@ static dit_model *build(const st_file *f, param_store *ps) {
 
 static void test_block(void) {
     st_file f;
-    if (st_open(&f, fixture("dit_block")) != MOSA_OK) {
-        TEST_COND("open dit_block fixture", 0);
+    if (st_open(&f, fixture("dit_cogvideox_block")) != MOSA_OK) {
+        TEST_COND("open dit_cogvideox_block fixture", 0);
         return;
     }
     param_store ps;

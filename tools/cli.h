@@ -18,6 +18,11 @@ int cmd_ckpt(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_motion(int argc, char **argv);
+int cmd_generate(int argc, char **argv); /* cmd_generate.c: mosa generate PROMPT --no-structure */
+int cmd_vae(int argc, char **argv);      /* cmd_vae.c: mosa vae encode|decode|eval */
+int cmd_train(int argc, char **argv);    /* cmd_train.c: mosa train vae|t2v */
+int train_vae_main(int argc, char **argv); /* cmd_train_vae.c: mosa train vae */
+int train_t2v_main(int argc, char **argv); /* cmd_train_t2v.c: mosa train t2v */
 int motion_train_main(int argc, char **argv); /* cmd_motion_train.c: mosa motion train <model> */
 int motion_train_t2m_main(int argc, char **argv); /* cmd_motion_t2m.c: mosa motion train t2m */
 int motion_generate_main(int argc, char **argv); /* cmd_motion_generate.c: mosa motion generate */

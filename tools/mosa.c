@@ -12,8 +12,11 @@ static const cli_command k_commands[] = {
     {"bench", "benchmarks: `mosa bench engine` times the tensor engine against PyTorch", cmd_bench},
     {"ckpt", "checkpoints: `mosa ckpt info FILE.safetensors` lists tensors and metadata", cmd_ckpt},
     {"dataset", "datasets: `mosa dataset synth -n N --seed S -o DIR` writes MoVid-syn, the synthetic clips", cmd_dataset},
+    {"generate", "text to video: `mosa generate \"PROMPT\" --no-structure -o a.mp4` (the base model alone)", cmd_generate},
     {"eval", "metrics: `mosa eval pose-confidence VIDEO...` (MoSA App. I Pose Confidence)", cmd_eval},
     {"motion", "motions: sample procedural actions, render skeleton videos, convert BVH/npy/features", cmd_motion},
+    {"train", "training the video models: `mosa train vae|t2v ...`", cmd_train},
+    {"vae", "the video VAE: `mosa vae encode|decode|eval`", cmd_vae},
 };
 enum { N_COMMANDS = sizeof k_commands / sizeof k_commands[0] };
 

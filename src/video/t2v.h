@@ -54,4 +54,53 @@ typedef void (*t2v_progress)(void *user, int step, int total);
 mosa_status t2v_generate(t2v_model *m, const char *prompt, const t2v_options *o, size_t max_bytes, uint8_t **frames,
                          text_map_log log, void *log_user, t2v_progress progress, void *progress_user);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Configuration, building blocks and the model file (for training, tests and tools)          */
+/* ------------------------------------------------------------------------------------------ */
+
+#include "../text/encoder.h"
+
+#define T2V_FORMAT "video_t2v/1"
+
+/* Everything the model file records besides the weights. */
+typedef struct t2v_config {
+    text_encoder_config text; /* its own encoder; width = dit.text_dim; max_len default 64 */
+    dit_config dit;
+    int T;                    /* diffusion training timesteps, default 1000 */
+    diff_betas betas;         /* default scaled_linear */
+    double beta0, beta1;      /* default 0.00085, 0.012 */
+    int zero_snr;             /* rescale to zero terminal SNR (Lin et al.), default 0; only with pred v */
+    diff_pred pred;           /* default eps (paper Eq. 1); v as an option */
+    int W, H, frames, fps;    /* the size it was trained at (default 128x128, 33 frames, 16 fps) */
+    vae_config vae;           /* the VAE it expects (latent_ch, factors, scaling_factor checked) */
+} t2v_config;
+
+/* Defaults for a vocabulary of vocab words and a VAE of this config. */
+t2v_config t2v_config_default(int vocab, const vae_config *vae);
+/* Metadata strings: "T=1000 betas=scaled_linear beta0=0.00085 beta1=0.012 zero_snr=0 pred=eps"
+ * and "W=128 H=128 frames=33 fps=16" <-> config (parsing validates ranges). */
+void t2v_schedule_format(const t2v_config *cfg, char *buf, size_t cap);
+mosa_status t2v_schedule_parse(t2v_config *cfg, const char *s);
+void t2v_size_format(const t2v_config *cfg, char *buf, size_t cap);
+mosa_status t2v_size_parse(t2v_config *cfg, const char *s);
+
+/* A fresh model: text encoder and DiT initialised from seed, a copy of the vocabulary, the VAE
+ * opened from vae_path (its config must agree with cfg->vae: MOSA_ERR_MISMATCH naming both). */
+mosa_status t2v_create(t2v_model **out, const t2v_config *cfg, const text_vocab *vocab, const char *vae_path,
+                       uint64_t seed);
+/* Writes the single model file: the text encoder and DiT parameters as dtype (ST_F32 or ST_BF16),
+ * configs, vocabulary and `info` (may be NULL) as metadata; atomically. */
+mosa_status t2v_save(const t2v_model *m, const char *path, st_dtype dtype, const char *info);
+
+/* Parts, for training and tests (owned by the model). */
+param_store *t2v_params(t2v_model *m); /* text encoder + DiT (not the VAE) */
+const t2v_config *t2v_get_config(const t2v_model *m);
+text_encoder *t2v_text_encoder(t2v_model *m);
+dit_model *t2v_dit_mut(t2v_model *m);
+const text_vocab *t2v_vocab(const t2v_model *m);
+const diff_schedule *t2v_schedule(const t2v_model *m);
+/* Text features for ids (B, L) (PAD-padded rows from text_tokenize): (B, L, text width), and the
+ * key mask (B*L bytes, 1 = not PAD) written into mask. Differentiable. */
+tensor *t2v_encode_text(ctx *c, const t2v_model *m, const int32_t *ids, int B, int L, uint8_t *mask);
+
 #endif /* MOSA_VIDEO_T2V_H */

@@ -13,8 +13,12 @@
  * log-variance of a diagonal Gaussian (log-variance clamped to [-30, 20]).
  * Decoder mirrors it: conv_in (latent_ch -> ch[last]); mid; level i from the last down to 0:
  * `layers`+1 ResNet blocks, then, except at level 0, an upsampler: nearest x2 in space, and x2
- * in time except for the video's first frame (1+k -> 1+2k) for the levels that compressed time,
- * then a per-frame 3x3 conv; norm_out + SiLU + conv_out -> in_ch.
+ * in time except for the video's first frame (1+k -> 1+2k) in the first `time_levels` up blocks
+ * (up_blocks.j with j < time_levels, the deepest ones, as diffusers' decoder does; the encoder
+ * halves time in its shallowest levels), then a per-frame 3x3 conv; norm_out + SiLU + conv_out
+ * -> in_ch. Unlike CogVideoX's decoder, the decoder's norms are plain (per-frame) GroupNorms, not
+ * spatial norms conditioned on z. All GroupNorms use eps 1e-6; the ResNet blocks have no dropout
+ * and no time embedding; a block whose channel count changes has a 1x1x1 conv_shortcut.
  *
  * Causality and chunks: every norm in the VAE is a GroupNorm whose statistics are taken per frame
  * (over the group's channels x H x W), not over the whole clip as CogVideoX does, so frame t of
@@ -22,7 +26,8 @@
  * vae_decode_video) run the same network over a chunk at a time with each causal conv's last
  * k-1 input frames carried over (vae_cache), and the downsampler/upsampler told whether the
  * chunk holds the video's first frame; their output equals the whole-clip pass (tested), and
- * their memory is bounded by the chunk size, whatever the video length.
+ * their memory is bounded by the chunk size, whatever the video length. The first chunk is the
+ * first frame plus chunk_frames more (plus chunk_latents more latent frames when decoding).
  *
  * Latents handed to the diffusion model are (mean or sample) * scaling_factor (CogVideoX: 0.7;
  * here measured on the training data so latents have unit variance, stored in the model file).
@@ -85,7 +90,8 @@ tensor *vae_train_forward(ctx *c, const video_vae *m, tensor *x, float kl_weight
 /* video (T,H,W,3) floats in [-1,1], T = 1 + tf*k, H and W multiples of sf. Writes latent
  * (latent_ch, T', H/sf, W/sf) = (mean, or a sample drawn from sample_rng when it is not NULL)
  * * scaling_factor. chunk_frames: frames per chunk after the first frame, a positive multiple
- * of tf (0 = default 8). Threads as set by the caller (OpenMP). */
+ * of tf (0 = default 8). Threads as set by the caller (OpenMP). Logvar is clamped to [-30, 20]
+ * for sampling. */
 mosa_status vae_encode_video(const video_vae *m, const float *video, int T, int H, int W, int chunk_frames,
                              mosa_rng *sample_rng, float *latent);
 /* latent (latent_ch, T', h, w), scaled -> video (1+tf*(T'-1), h*sf, w*sf, 3) clamped to [-1,1].
@@ -102,11 +108,14 @@ size_t vae_video_bytes(const vae_config *cfg, int T, int H, int W, int chunk_fra
  * Written atomically. */
 mosa_status vae_export(const video_vae *m, const char *path, int n_meta, const st_meta *meta);
 mosa_status vae_file_config(const char *path, vae_config *cfg);
-/* Loads a model file into m (store finalized); another config is refused (MOSA_ERR_MISMATCH
- * naming both); on error nothing is modified. */
+/* Loads a model file into m (store finalized); another architecture (any config field but
+ * scaling_factor) is refused (MOSA_ERR_MISMATCH naming both); the file's scaling_factor replaces
+ * m's. On error nothing is modified. */
 mosa_status vae_load(video_vae *m, const char *path);
 /* Convenience: vae_file_config + a store + vae_create + vae_load; *out owns that store (vae_free
  * frees it). */
 mosa_status vae_open(video_vae **out, const char *path);
+/* Sets the latent scale stored with the model (the trainer measures 1/std of the latents). */
+void vae_set_scaling_factor(video_vae *m, float scaling_factor);
 
 #endif /* MOSA_VIDEO_VAE_H */

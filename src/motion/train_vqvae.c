@@ -159,45 +159,6 @@ static void run_description(const motion_vqvae_train_opts *o, char *buf, size_t 
              (double)o->lr_min, o->warmup, (double)o->vel_weight, (double)o->beta, (double)o->clip);
 }
 
-/* Keeps the lines of a TSV log whose first field (a step) is <= step (and the header). */
-static mosa_status log_truncate(const char *path, int64_t step) {
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (access(path, F_OK) != 0) return MOSA_OK;
-    MOSA_TRY(file_read_all(path, (size_t)1 << 30, &buf, &len));
-    char *out = mosa_malloc(len + 1);
-    if (!out) {
-        mosa_free(buf);
-        return MOSA_ERR_NOMEM;
-    }
-    size_t o = 0, i = 0;
-    while (i < len) {
-        size_t e = i;
-        while (e < len && buf[e] != '\n') e++;
-        const char *line = (const char *)buf + i;
-        int keep = 1;
-        if (line[0] >= '0' && line[0] <= '9') keep = strtoll(line, NULL, 10) <= step;
-        if (keep && e < len) {
-            memcpy(out + o, line, e - i + 1);
-            o += e - i + 1;
-        }
-        i = e + 1;
-    }
-    mosa_status s = file_write_atomic(path, out, o);
-    mosa_free(buf);
-    mosa_free(out);
-    return s;
-}
-
-static FILE *log_open(const char *path, const char *header, int append) {
-    int exists = append && access(path, F_OK) == 0;
-    FILE *f = fopen(path, exists ? "a" : "w");
-    if (f && !exists) {
-        fputs(header, f);
-        fflush(f);
-    }
-    return f;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Training                                                                                    */
@@ -371,12 +332,12 @@ mosa_status motion_train_vqvae(const motion_vqvae_train_opts *o) {
     char train_log[4096], eval_log[4096];
     snprintf(train_log, sizeof train_log, "%s/train.tsv", o->out_dir);
     snprintf(eval_log, sizeof eval_log, "%s/eval.tsv", o->out_dir);
-    if (s == MOSA_OK && o->resume) s = log_truncate(train_log, step);
-    if (s == MOSA_OK && o->resume) s = log_truncate(eval_log, step);
+    if (s == MOSA_OK && o->resume) s = train_log_truncate(train_log, step);
+    if (s == MOSA_OK && o->resume) s = train_log_truncate(eval_log, step);
     FILE *ft = NULL, *fe = NULL;
     if (s == MOSA_OK) {
-        ft = log_open(train_log, "step\tloss\trecon\tvel\tcommit\tperplexity\tused_codes\tlr\tseconds\n", o->resume);
-        fe = log_open(eval_log, "step\tmpjpe_mm\tmpjpe_global_mm\trecon\tperplexity\tused_codes\n", o->resume);
+        ft = train_log_open(train_log, "step\tloss\trecon\tvel\tcommit\tperplexity\tused_codes\tlr\tseconds\n", o->resume);
+        fe = train_log_open(eval_log, "step\tmpjpe_mm\tmpjpe_global_mm\trecon\tperplexity\tused_codes\n", o->resume);
         if (!ft || !fe) s = mosa_fail(MOSA_ERR_IO, "cannot write the logs in %s: %s", o->out_dir, strerror(errno));
     }
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TS_FORMAT "train_state/1"
 /* hex of: 624 state words, index, has_next flag, next_double bits (all as u64 except words) */
@@ -186,4 +187,45 @@ mosa_status train_state_load(const char *path, param_store *ps, adamw *opt, ema 
 out:
     st_close(&f);
     return s;
+}
+
+/* ---- run-directory logs ---- */
+
+mosa_status train_log_truncate(const char *path, int64_t step) {
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (access(path, F_OK) != 0) return MOSA_OK;
+    MOSA_TRY(file_read_all(path, (size_t)1 << 30, &buf, &len));
+    char *out = mosa_malloc(len + 1);
+    if (!out) {
+        mosa_free(buf);
+        return MOSA_ERR_NOMEM;
+    }
+    size_t o = 0, i = 0;
+    while (i < len) {
+        size_t e = i;
+        while (e < len && buf[e] != '\n') e++;
+        const char *line = (const char *)buf + i;
+        int keep = 1;
+        if (line[0] >= '0' && line[0] <= '9') keep = strtoll(line, NULL, 10) <= step;
+        if (keep && e < len) {
+            memcpy(out + o, line, e - i + 1);
+            o += e - i + 1;
+        }
+        i = e + 1;
+    }
+    mosa_status s = file_write_atomic(path, out, o);
+    mosa_free(buf);
+    mosa_free(out);
+    return s;
+}
+
+FILE *train_log_open(const char *path, const char *header, int append) {
+    const int exists = append && access(path, F_OK) == 0;
+    FILE *f = fopen(path, exists ? "a" : "w");
+    if (f && !exists) {
+        fputs(header, f);
+        fflush(f);
+    }
+    return f;
 }

@@ -11,6 +11,8 @@
 #ifndef MOSA_TRAIN_STATE_H
 #define MOSA_TRAIN_STATE_H
 
+#include <stdio.h>
+
 #include "optim.h"
 #include "safetensors.h"
 
@@ -29,5 +31,12 @@ mosa_status train_state_save(const char *path, const param_store *ps, const adam
  * it, and then nothing is modified. */
 mosa_status train_state_load(const char *path, param_store *ps, adamw *opt, ema *e, const train_state_rng *rngs,
                              int n_rngs, int64_t *data_position);
+
+/* Run-directory logs (train.tsv, eval.tsv): tab-separated lines whose first field is a step.
+ * train_log_truncate keeps the header and the lines of steps <= step (a resumed run drops what
+ * was logged after its checkpoint; a missing file is fine); written atomically. train_log_open
+ * opens for appending when `append` and the file exists, else creates it with `header`. */
+mosa_status train_log_truncate(const char *path, int64_t step);
+FILE *train_log_open(const char *path, const char *header, int append);
 
 #endif

@@ -38,6 +38,15 @@ int cli_parse_i64(const char *cmd, const char *flag, const char *v, int64_t lo, 
 int cli_parse_int(const char *cmd, const char *flag, const char *v, int lo, int hi, int *out);
 int cli_parse_float(const char *cmd, const char *flag, const char *v, double lo, double hi, float *out);
 
+/* A training run directory: RUN_DIR/run.txt holds the options line `opts`. Without resume the
+ * directory is created (its parent must exist), a directory already holding a checkpoint
+ * (state.safetensors) is refused, run.txt is written and train.tsv/eval.tsv are removed; with
+ * resume, run.txt must exist and match `opts`, and a checkpoint must exist. Prints the reason and
+ * returns 0 on any problem, 1 when the run may start. */
+int cli_run_dir(const char *cmd, const char *out, const char *opts, int resume);
+/* Appends `line` to a TSV log, writing `header` first when the file is new; 1 on success. */
+int cli_append_line(const char *path, const char *header, const char *line);
+
 /* Prints "mosa <cmd>: <message>" and the library's last error to stderr; returns 1. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -53,16 +53,6 @@ static void log_line(void *u, const char *s) {
     fprintf(stderr, "%s\n", s);
 }
 
-static int append_line(const char *path, const char *header, const char *line) {
-    int fresh = access(path, F_OK) != 0;
-    FILE *f = fopen(path, "a");
-    if (!f) return 0;
-    if (fresh) fputs(header, f);
-    fputs(line, f);
-    int ok = fclose(f) == 0;
-    return ok;
-}
-
 int motion_train_t2m_main(int argc, char **argv) {
     const char *cmd = "motion train t2m", *out = NULL, *export_path = NULL;
     t2m_train_options o = t2m_train_options_default();
@@ -115,32 +105,14 @@ int motion_train_t2m_main(int argc, char **argv) {
                          o.vqvae_path, strerror(errno));
     mosa_set_threads(threads);
 
-    char path[4096], runtxt[4096], state[4096], ttsv[4096], etsv[4096], model[4096];
-    snprintf(runtxt, sizeof runtxt, "%s/run.txt", out);
+    char state[4096], ttsv[4096], etsv[4096], model[4096];
     snprintf(state, sizeof state, "%s/state.safetensors", out);
     snprintf(ttsv, sizeof ttsv, "%s/train.tsv", out);
     snprintf(etsv, sizeof etsv, "%s/eval.tsv", out);
     snprintf(model, sizeof model, "%s/t2m.safetensors", out);
     char opts[2048];
     t2m_train_options_format(&o, opts, sizeof opts);
-    if (resume) {
-        FILE *f = fopen(runtxt, "r");
-        if (!f) return cli_error(cmd, "--resume: no run in %s (%s missing)", out, runtxt);
-        char old[2048] = "";
-        if (!fgets(old, sizeof old, f)) old[0] = 0;
-        fclose(f);
-        old[strcspn(old, "\n")] = 0;
-        if (strcmp(old, opts))
-            return cli_error(cmd, "--resume: the options differ from the run's\n  run:  %s\n  now:  %s", old, opts);
-        if (access(state, R_OK) != 0) return cli_error(cmd, "--resume: no checkpoint %s yet; start the run again without --resume", state);
-    } else {
-        if (mkdir(out, 0755) != 0 && errno != EEXIST) return cli_error(cmd, "cannot create %s: %s", out, strerror(errno));
-        if (access(state, F_OK) == 0)
-            return cli_error(cmd, "%s already holds a run (state.safetensors); continue it with --resume or pick another --out", out);
-        snprintf(path, sizeof path, "%s\n", opts);
-        if (file_write_atomic(runtxt, path, strlen(path)) != MOSA_OK) return cli_error(cmd, "%s", mosa_last_error());
-        unlink(ttsv), unlink(etsv);
-    }
+    if (!cli_run_dir(cmd, out, opts, resume)) return 1;
 
     double t0 = time_now();
     t2m_trainer *t = NULL;
@@ -167,7 +139,7 @@ int motion_train_t2m_main(int argc, char **argv) {
         if (s % 25 == 0 || s == o.steps) {
             const double el = time_now() - ts, sps = (double)(s - step0) / (el > 0 ? el : 1e-9);
             snprintf(line, sizeof line, "%lld\t%.5f\t%.3g\t%.1f\n", (long long)s, lsum / ln, (double)lr, time_now() - t0);
-            append_line(ttsv, "step\tloss\tlr\tseconds\n", line);
+            cli_append_line(ttsv, "step\tloss\tlr\tseconds\n", line);
             fprintf(stderr, "step %lld/%d loss %.4f lr %.3g  %.2f steps/s, %.0f s left\n", (long long)s, o.steps, lsum / ln,
                     (double)lr, sps, (o.steps - s) / (sps > 0 ? sps : 1e-9));
             lsum = 0, ln = 0;
@@ -176,7 +148,7 @@ int motion_train_t2m_main(int argc, char **argv) {
             float el, ea;
             if (t2m_trainer_eval(t, &el, &ea) == MOSA_OK) {
                 snprintf(line, sizeof line, "%lld\t%.5f\t%.4f\n", (long long)s, el, ea);
-                append_line(etsv, "step\ttest_loss\ttest_token_acc\n", line);
+                cli_append_line(etsv, "step\ttest_loss\ttest_token_acc\n", line);
                 fprintf(stderr, "eval step %lld: held-out loss %.4f, next-token accuracy %.3f\n", (long long)s, el, ea);
             }
         }

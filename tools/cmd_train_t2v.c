@@ -56,15 +56,6 @@ static void log_line(void *u, const char *s) {
     fprintf(stderr, "%s\n", s);
 }
 
-static int append_line(const char *path, const char *header, const char *line) {
-    int fresh = access(path, F_OK) != 0;
-    FILE *f = fopen(path, "a");
-    if (!f) return 0;
-    if (fresh) fputs(header, f);
-    fputs(line, f);
-    return fclose(f) == 0;
-}
-
 /* One eval.tsv row: step, weights, mean, then every bucket. */
 static void write_eval(t2v_trainer *t, const char *etsv, int64_t s, int use_ema) {
     const int K = t2v_trainer_buckets(t);
@@ -82,7 +73,7 @@ static void write_eval(t2v_trainer *t, const char *etsv, int64_t s, int use_ema)
     }
     snprintf(header + hu, sizeof header - hu, "\n");
     snprintf(line + lu, sizeof line - lu, "\n");
-    append_line(etsv, header, line);
+    cli_append_line(etsv, header, line);
     fprintf(stderr, "eval step %lld (%s weights): held-out loss %.4f; per bucket (t low -> high):", (long long)s,
             use_ema ? "EMA" : "live", mean);
     for (int k = 0; k < K; k++) fprintf(stderr, " %.3f", l[k]);
@@ -154,8 +145,7 @@ int train_t2v_main(int argc, char **argv) {
     if (access(o.vae_path, R_OK) != 0) return cli_error(cmd, "cannot read the VAE '%s': %s", o.vae_path, strerror(errno));
     mosa_set_threads(threads);
 
-    char runtxt[4096], state[4096], ttsv[4096], etsv[4096], model[4096], cache[4096], vcache[4096];
-    snprintf(runtxt, sizeof runtxt, "%s/run.txt", out);
+    char state[4096], ttsv[4096], etsv[4096], model[4096], cache[4096], vcache[4096];
     snprintf(state, sizeof state, "%s/state.safetensors", out);
     snprintf(ttsv, sizeof ttsv, "%s/train.tsv", out);
     snprintf(etsv, sizeof etsv, "%s/eval.tsv", out);
@@ -166,25 +156,7 @@ int train_t2v_main(int argc, char **argv) {
     o.val_cache_path = o.val_data ? vcache : NULL;
     char opts[2048];
     t2v_train_options_format(&o, opts, sizeof opts);
-    if (resume) {
-        FILE *f = fopen(runtxt, "r");
-        if (!f) return cli_error(cmd, "--resume: no run in %s (%s missing)", out, runtxt);
-        char old[2048] = "";
-        if (!fgets(old, sizeof old, f)) old[0] = 0;
-        fclose(f);
-        old[strcspn(old, "\n")] = 0;
-        if (strcmp(old, opts))
-            return cli_error(cmd, "--resume: the options differ from the run's\n  run:  %s\n  now:  %s", old, opts);
-        if (access(state, R_OK) != 0) return cli_error(cmd, "--resume: no checkpoint %s yet; start the run again without --resume", state);
-    } else {
-        if (mkdir(out, 0755) != 0 && errno != EEXIST) return cli_error(cmd, "cannot create %s: %s", out, strerror(errno));
-        if (access(state, F_OK) == 0)
-            return cli_error(cmd, "%s already holds a run (state.safetensors); continue it with --resume or pick another --out", out);
-        char line[2100];
-        snprintf(line, sizeof line, "%s\n", opts);
-        if (file_write_atomic(runtxt, line, strlen(line)) != MOSA_OK) return cli_error(cmd, "%s", mosa_last_error());
-        unlink(ttsv), unlink(etsv);
-    }
+    if (!cli_run_dir(cmd, out, opts, resume)) return 1;
 
     double t0 = time_now();
     t2v_trainer *t = NULL;
@@ -213,7 +185,7 @@ int train_t2v_main(int argc, char **argv) {
         if (s % 25 == 0 || s == o.steps) {
             const double el = time_now() - ts, per = el / (double)(s - step0);
             snprintf(line, sizeof line, "%lld\t%.5f\t%.3g\t%.1f\n", (long long)s, lsum / ln, (double)lr, time_now() - t0);
-            append_line(ttsv, "step\tloss\tlr\tseconds\n", line);
+            cli_append_line(ttsv, "step\tloss\tlr\tseconds\n", line);
             fprintf(stderr, "step %lld/%d loss %.4f lr %.3g  %.2f s/step, ETA %.0f s\n", (long long)s, o.steps, lsum / ln,
                     (double)lr, per, per * (double)(o.steps - s));
             lsum = 0, ln = 0;

@@ -1,11 +1,15 @@
 /* mosa.c: entry point of the `mosa` command: dispatches to one subcommand per tools/cmd_*.c. */
 #include "cli.h"
 
+#include "base/base.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const cli_command k_commands[] = {
     {"annotate", "real videos -> dataset clips: `mosa annotate VIDEO|DIR -o DATASET` (docs/annotate.md)", cmd_annotate},
@@ -76,4 +80,44 @@ int cli_parse_float(const char *cmd, const char *flag, const char *v, double lo,
         return cli_error(cmd, "%s wants a number in [%g, %g], got '%s'", flag, lo, hi, v), 0;
     *out = (float)x;
     return 1;
+}
+
+int cli_run_dir(const char *cmd, const char *out, const char *opts, int resume) {
+    char runtxt[4096], state[4096], path[4096];
+    snprintf(runtxt, sizeof runtxt, "%s/run.txt", out);
+    snprintf(state, sizeof state, "%s/state.safetensors", out);
+    if (resume) {
+        FILE *f = fopen(runtxt, "r");
+        if (!f) return cli_error(cmd, "--resume: no run in %s (%s missing)", out, runtxt), 0;
+        char old[4096] = "";
+        if (!fgets(old, sizeof old, f)) old[0] = 0;
+        fclose(f);
+        old[strcspn(old, "\n")] = 0;
+        if (strcmp(old, opts))
+            return cli_error(cmd, "--resume: the options differ from the run's\n  run:  %s\n  now:  %s", old, opts), 0;
+        if (access(state, R_OK) != 0)
+            return cli_error(cmd, "--resume: no checkpoint %s yet; start the run again without --resume", state), 0;
+        return 1;
+    }
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) return cli_error(cmd, "cannot create %s: %s", out, strerror(errno)), 0;
+    if (access(state, F_OK) == 0)
+        return cli_error(cmd, "%s already holds a run (state.safetensors); continue it with --resume or pick another --out",
+                         out), 0;
+    char line[4200];
+    snprintf(line, sizeof line, "%s\n", opts);
+    if (file_write_atomic(runtxt, line, strlen(line)) != MOSA_OK) return cli_error(cmd, "%s", mosa_last_error()), 0;
+    snprintf(path, sizeof path, "%s/train.tsv", out);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/eval.tsv", out);
+    unlink(path);
+    return 1;
+}
+
+int cli_append_line(const char *path, const char *header, const char *line) {
+    const int fresh = access(path, F_OK) != 0;
+    FILE *f = fopen(path, "a");
+    if (!f) return 0;
+    if (fresh) fputs(header, f);
+    fputs(line, f);
+    return fclose(f) == 0;
 }

@@ -164,10 +164,14 @@ int cmd_generate(int argc, char **argv) {
     char model_path[4096], vae_path[4096];
     if (model_arg) snprintf(model_path, sizeof model_path, "%s", model_arg);
     else if (model_path_resolve(model_path, sizeof model_path, "video/t2v.safetensors") != MOSA_OK)
-        return cli_error(cmd, "%s", mosa_last_error());
+        return cli_error(cmd, "no text-to-video model found (video/t2v.safetensors in $MOSA_MODELS, next to the mosa "
+                         "executable's ../models, or in ./models): give --model FILE, or train one with `mosa train "
+                         "t2v` (docs/video.md)");
     if (vae_arg) snprintf(vae_path, sizeof vae_path, "%s", vae_arg);
     else if (model_path_resolve(vae_path, sizeof vae_path, "video/vae.safetensors") != MOSA_OK)
-        return cli_error(cmd, "%s", mosa_last_error());
+        return cli_error(cmd, "no video VAE found (video/vae.safetensors in $MOSA_MODELS, next to the mosa executable's "
+                         "../models, or in ./models): give --vae FILE, or train one with `mosa train vae` "
+                         "(docs/video_vae.md)");
     t2v_model *m = NULL;
     if (t2v_load(&m, model_path, vae_path) != MOSA_OK) return cli_error(cmd, "%s", mosa_last_error());
     int dW, dH, dF, dfps;

@@ -38,8 +38,9 @@ static int open_model(const char *cmd, const char *model, video_vae **m) {
     char path[4096];
     if (model) snprintf(path, sizeof path, "%s", model);
     else if (model_path_resolve(path, sizeof path, "video/vae.safetensors") != MOSA_OK)
-        return cli_error(cmd, "no VAE model: %s (train one with mosa train vae, or give --model FILE)",
-                         mosa_last_error());
+        return cli_error(cmd, "no video VAE found (video/vae.safetensors in $MOSA_MODELS, next to the mosa "
+                         "executable's ../models, or in ./models): give --model FILE, or train one with `mosa train "
+                         "vae` (docs/video_vae.md)");
     if (vae_open(m, path) != MOSA_OK) return cli_error(cmd, "%s", mosa_last_error());
     return 0;
 }

@@ -56,6 +56,19 @@ int main(void) {
         ema_swap(&e, &ps);
         TEST_COND("ema swap back", fabsf(p->data[0] - (s0 + 2.0f)) < 1e-6f);
         ema_free(&e);
+        /* EMA warmup (diffusers' EMAModel): 0 at the first update, then (1+s)/(10+s) up to decay */
+        ema w;
+        TEST_COND("ema init 0.999", ema_init(&w, &ps, 0.999f) == MOSA_OK);
+        TEST_COND("ema warmup decays", ema_decay_at(&w, 1) == 0.0f && fabsf(ema_decay_at(&w, 2) - 2.0f / 11.0f) < 1e-7f &&
+                                           fabsf(ema_decay_at(&w, 101) - 101.0f / 110.0f) < 1e-7f &&
+                                           ema_decay_at(&w, 100000) == 0.999f);
+        p->data[0] = 7.0f;
+        ema_update_step(&w, &ps, 1);
+        TEST_COND("first warm update copies the weights", w.shadow[0] == 7.0f);
+        p->data[0] = 18.0f;
+        ema_update_step(&w, &ps, 2);
+        TEST_COND("second warm update blends with 2/11", fabsf(w.shadow[0] - (7.0f * 2.0f / 11.0f + 18.0f * 9.0f / 11.0f)) < 1e-5f);
+        ema_free(&w);
         params_free(&ps);
     }
 

@@ -97,14 +97,25 @@ mosa_status ema_init(ema *e, const param_store *ps, float decay) {
     return MOSA_OK;
 }
 
-void ema_update(ema *e, const param_store *ps) {
-    const float d = e->decay, k = 1.0f - e->decay;
+static void ema_blend(ema *e, const param_store *ps, float d) {
+    const float k = 1.0f - d;
     float *s = e->shadow;
     const float *p = ps->data;
     const size_t n = e->numel;
 MOSA_PARALLEL_FOR(n > 262144, simd,
     for (size_t j = 0; j < n; j++) s[j] = d * s[j] + k * p[j];);
 }
+
+void ema_update(ema *e, const param_store *ps) { ema_blend(e, ps, e->decay); }
+
+float ema_decay_at(const ema *e, int64_t step) {
+    const int64_t s = step - 1;
+    if (s <= 0) return 0.0f;
+    const double w = (1.0 + (double)s) / (10.0 + (double)s);
+    return w < e->decay ? (float)w : e->decay;
+}
+
+void ema_update_step(ema *e, const param_store *ps, int64_t step) { ema_blend(e, ps, ema_decay_at(e, step)); }
 
 void ema_swap(ema *e, param_store *ps) {
     float *s = e->shadow, *p = ps->data;

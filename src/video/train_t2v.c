@@ -504,7 +504,7 @@ mosa_status t2v_trainer_step(t2v_trainer *t, float *loss) {
     const float lr = t2v_trainer_lr(t);
     grad_clip_global_norm(ps, t->o.grad_clip);
     adamw_step(&t->opt, ps, lr);
-    ema_update(&t->e, ps);
+    ema_update_step(&t->e, ps, t->opt.step); /* after adamw_step: step counts this update */
     params_zero_grad(ps);
     ctx_reset(c);
     t->last_loss = lv;

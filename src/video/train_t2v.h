@@ -45,7 +45,7 @@ typedef struct t2v_train_options {
     float weight_decay;         /* default 0.01 */
     float grad_clip;            /* default 1 */
     float cond_drop;            /* default 0.1 */
-    float ema_decay;            /* default 0.999 */
+    float ema_decay;            /* default 0.999, with diffusers' warmup (ema_update_step) */
     diff_pred pred;             /* default eps */
     int zero_snr;               /* default 0 (only with pred v) */
     int dit_width, dit_layers, dit_heads, dit_patch; /* default 256, 8, 4, 2 */

@@ -1,14 +1,15 @@
-"""ref_vae.py OUTDIR: fixture for tests/test_parity_vae.c (the causal video VAE, src/video/vae.c).
+"""ref_vae.py OUTDIR: fixtures for tests/test_parity_vae.c (the causal video VAE, src/video/vae.c).
 
 A tiny CogVideoX-style causal 3D VAE (diffusers' AutoencoderKLCogVideoX structure and state_dict
-names, with the two changes documented in src/video/vae.h: every GroupNorm takes its statistics
-per frame, and the decoder has plain ResNet blocks instead of spatial norms conditioned on z),
-rebuilt here in float64: causal convs with the first frame replicated twice before the clip, the
-downsampler (frame pairs averaged with the first frame kept alone, zero pad right/bottom, 3x3
-stride-2 conv per frame), the upsampler (nearest x2 in space, and in time except the first frame,
-then a 3x3 conv per frame), ResNet blocks with a 1x1x1 conv_shortcut when channels change.
-Writes OUTDIR/vae.safetensors with the parameters, the input "in.x" (B,3,T,H,W), the encoder
-moments "out.moments" (mean then log-variance channels), the decoder on the means "out.xr_mean",
+names, with the change documented in src/video/vae.h: every GroupNorm takes its statistics per
+frame), rebuilt here in float64, twice: with the decoder's norms as diffusers' SpatialNorm3D
+conditioned on z (OUTDIR/vae.safetensors, the default) and with plain norms
+(OUTDIR/vae_plain.safetensors, spatial_norm=0). The parts: causal convs with the first frame
+replicated twice before the clip, the downsampler (frame pairs averaged with the first frame kept
+alone, zero pad right/bottom, 3x3 stride-2 conv per frame), the upsampler (nearest x2 in space,
+and in time except the first frame, then a 3x3 conv per frame), ResNet blocks with a 1x1x1
+conv_shortcut when channels change. Each file holds the parameters, the input "in.x"
+(B,3,T,H,W), the encoder moments "out.moments" (mean then log-variance channels), the decoder on the means "out.xr_mean",
 the training loss and its parts for the reparameterisation noise of torch.manual_seed(11)
 ("out.loss", "out.recon", "out.kl"; the C side draws the same noise from its torch-compatible
 RNG), and the gradient of the loss for every parameter ("grad.<name>").
@@ -57,18 +58,58 @@ class FrameGroupNorm(nn.Module):
         return y.reshape(n, t, c, h, w).permute(0, 2, 1, 3, 4)
 
 
-class ResnetBlock(nn.Module):
+class KernelOneConv(nn.Module):
+    """CogVideoXCausalConv3d with kernel 1 (no padding): the z convs of a spatial norm."""
+
     def __init__(self, c, f):
         super().__init__()
-        self.norm1 = FrameGroupNorm(c)
+        self.conv = nn.Conv3d(c, f, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class SpatialNorm3D(nn.Module):
+    """diffusers' CogVideoX SpatialNorm3D: norm_layer(f) * conv_y(zq) + conv_b(zq), zq the latent
+    brought to f's size by F.interpolate (nearest), the first frame on its own when f has an odd
+    number of frames above 1."""
+
+    def __init__(self, c, zc):
+        super().__init__()
+        self.norm_layer = FrameGroupNorm(c)
+        self.conv_y = KernelOneConv(zc, c)
+        self.conv_b = KernelOneConv(zc, c)
+
+    def forward(self, f, zq):
+        if f.shape[2] > 1 and f.shape[2] % 2 == 1:
+            z_first = F.interpolate(zq[:, :, :1], size=f[:, :, :1].shape[-3:])
+            z_rest = F.interpolate(zq[:, :, 1:], size=f[:, :, 1:].shape[-3:])
+            zq = torch.cat([z_first, z_rest], dim=2)
+        else:
+            zq = F.interpolate(zq, size=f.shape[-3:])
+        return self.norm_layer(f) * self.conv_y(zq) + self.conv_b(zq)
+
+
+def make_norm(c, zc):
+    return SpatialNorm3D(c, zc) if zc else FrameGroupNorm(c)
+
+
+def apply_norm(norm, x, zq):
+    return norm(x, zq) if isinstance(norm, SpatialNorm3D) else norm(x)
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, c, f, zc=0):
+        super().__init__()
+        self.norm1 = make_norm(c, zc)
         self.conv1 = CausalConv3d(c, f)
-        self.norm2 = FrameGroupNorm(f)
+        self.norm2 = make_norm(f, zc)
         self.conv2 = CausalConv3d(f, f)
         self.conv_shortcut = nn.Conv3d(c, f, 1) if c != f else None
 
-    def forward(self, x):
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = self.conv2(F.silu(self.norm2(h)))
+    def forward(self, x, zq=None):
+        h = self.conv1(F.silu(apply_norm(self.norm1, x, zq)))
+        h = self.conv2(F.silu(apply_norm(self.norm2, h, zq)))
         if self.conv_shortcut is not None:
             x = self.conv_shortcut(x)
         return x + h
@@ -122,9 +163,9 @@ class Block(nn.Module):
         if up is not None:
             self.upsamplers = nn.ModuleList([up])
 
-    def forward(self, x):
+    def forward(self, x, zq=None):
         for r in self.resnets:
-            x = r(x)
+            x = r(x, zq)
         for name in ("downsamplers", "upsamplers"):
             if hasattr(self, name):
                 x = getattr(self, name)[0](x)
@@ -132,13 +173,13 @@ class Block(nn.Module):
 
 
 class Mid(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, zc=0):
         super().__init__()
-        self.resnets = nn.ModuleList([ResnetBlock(c, c), ResnetBlock(c, c)])
+        self.resnets = nn.ModuleList([ResnetBlock(c, c, zc), ResnetBlock(c, c, zc)])
 
-    def forward(self, x):
+    def forward(self, x, zq=None):
         for r in self.resnets:
-            x = r(x)
+            x = r(x, zq)
         return x
 
 
@@ -165,57 +206,63 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self):
+    def __init__(self, spatial_norm):
         super().__init__()
+        zc = LATENT if spatial_norm else 0
         self.conv_in = CausalConv3d(LATENT, CH[-1])
-        self.mid_block = Mid(CH[-1])
+        self.mid_block = Mid(CH[-1], zc)
         blocks = []
         for j in range(LEVELS):
             f = CH[LEVELS - 1 - j]
             cin = CH[-1] if j == 0 else CH[LEVELS - j]
-            rs = [ResnetBlock(cin if k == 0 else f, f) for k in range(LAYERS + 1)]
+            rs = [ResnetBlock(cin if k == 0 else f, f, zc) for k in range(LAYERS + 1)]
             up = Upsample(f, j < TIME_LEVELS) if j < LEVELS - 1 else None
             blocks.append(Block(rs, up=up))
         self.up_blocks = nn.ModuleList(blocks)
-        self.norm_out = FrameGroupNorm(CH[0])
+        self.norm_out = make_norm(CH[0], zc)
         self.conv_out = CausalConv3d(CH[0], IN_CH)
 
     def forward(self, z):
-        h = self.mid_block(self.conv_in(z))
+        h = self.mid_block(self.conv_in(z), z)
         for b in self.up_blocks:
-            h = b(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+            h = b(h, z)
+        return self.conv_out(F.silu(apply_norm(self.norm_out, h, z)))
 
 
-torch.manual_seed(5)
-enc, dec = Encoder(), Decoder()
-x = torch.rand(B, IN_CH, T, H, W) * 2 - 1
+def fixture(spatial_norm, fname):
+    torch.manual_seed(5)
+    enc, dec = Encoder(), Decoder(spatial_norm)
+    x = torch.rand(B, IN_CH, T, H, W) * 2 - 1
 
-moments = enc(x)
-mean, logvar = moments[:, :LATENT], moments[:, LATENT:].clamp(-30.0, 20.0)
-with torch.no_grad():
-    xr_mean = dec(mean)
-torch.manual_seed(11)
-eps = torch.randn(mean.shape, dtype=torch.float32).double()
-z = mean + torch.exp(0.5 * logvar) * eps
-xr = dec(z)
-mse = F.mse_loss(xr, x)
-recon = F.l1_loss(xr, x) + mse
-kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).mean()
-loss = recon + KL_W * kl
-loss.backward()
+    moments = enc(x)
+    mean, logvar = moments[:, :LATENT], moments[:, LATENT:].clamp(-30.0, 20.0)
+    with torch.no_grad():
+        xr_mean = dec(mean)
+    torch.manual_seed(11)
+    eps = torch.randn(mean.shape, dtype=torch.float32).double()
+    z = mean + torch.exp(0.5 * logvar) * eps
+    xr = dec(z)
+    mse = F.mse_loss(xr, x)
+    recon = F.l1_loss(xr, x) + mse
+    kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).mean()
+    loss = recon + KL_W * kl
+    loss.backward()
 
-t = {}
-st_io.add_module(t, enc, "encoder.")
-st_io.add_module(t, dec, "decoder.")
-t["in.x"] = x.numpy()
-t["out.moments"] = moments.detach().numpy()
-t["out.xr_mean"] = xr_mean.numpy()
-t["out.loss"] = loss.detach().reshape(1).numpy()
-t["out.recon"] = recon.detach().reshape(1).numpy()
-t["out.kl"] = kl.detach().reshape(1).numpy()
-cfg = (f"in_ch={IN_CH} latent_ch={LATENT} levels={LEVELS} ch={','.join(map(str, CH))} layers={LAYERS} "
-       f"time_levels={TIME_LEVELS} groups={GROUPS} scaling_factor=1")
-st_io.save(os.path.join(out_dir, "vae.safetensors"), t,
-           {"source": "ref/ref_vae.py", "vae.config": cfg, "kl_weight": str(KL_W)})
-print(f"  vae: {len(t)} tensors, moments {tuple(moments.shape)}, loss {loss.item():.6f}")
+    t = {}
+    st_io.add_module(t, enc, "encoder.")
+    st_io.add_module(t, dec, "decoder.")
+    t["in.x"] = x.numpy()
+    t["out.moments"] = moments.detach().numpy()
+    t["out.xr_mean"] = xr_mean.numpy()
+    t["out.loss"] = loss.detach().reshape(1).numpy()
+    t["out.recon"] = recon.detach().reshape(1).numpy()
+    t["out.kl"] = kl.detach().reshape(1).numpy()
+    cfg = (f"in_ch={IN_CH} latent_ch={LATENT} levels={LEVELS} ch={','.join(map(str, CH))} layers={LAYERS} "
+           f"time_levels={TIME_LEVELS} groups={GROUPS} scaling_factor=1 spatial_norm={int(spatial_norm)}")
+    st_io.save(os.path.join(out_dir, fname), t,
+               {"source": "ref/ref_vae.py", "vae.config": cfg, "kl_weight": str(KL_W)})
+    print(f"  {fname}: {len(t)} tensors, moments {tuple(moments.shape)}, loss {loss.item():.6f}")
+
+
+fixture(True, "vae.safetensors")
+fixture(False, "vae_plain.safetensors")

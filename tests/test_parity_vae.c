@@ -5,7 +5,8 @@
  * norms, causal convs, downsamplers with the first frame kept alone), the decoder on the means
  * (upsamplers), the training loss and its parts with the same reparameterisation noise (torch's
  * generator and ours agree), and every parameter gradient of the loss must match the float64
- * reference to 1e-4 (normwise relative). The chunked passes equal the whole-clip ones
+ * reference to 1e-4 (normwise relative); once with the decoder's spatial norms conditioned on z
+ * (vae.safetensors) and once with plain norms (vae_plain.safetensors). The chunked passes equal the whole-clip ones
  * (test_vae.c), so they are covered too. Skips (77) without the fixture. */
 #include "video/vae.h"
 #include "tensor/safetensors.h"
@@ -25,14 +26,8 @@ static void check(const st_file *f, const char *name, const float *got, int64_t 
     TEST_COND(name, rel >= 0 && rel < TOL);
 }
 
-int main(void) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/vae.safetensors", MOSA_FIXTURE_DIR);
-    if (access(path, R_OK) != 0) {
-        printf("skipped: PyTorch fixture %s not found (ref_fixtures needs python3-torch; run ./setup.sh)\n", path);
-        return 77;
-    }
-    mosa_set_threads(2);
+static void parity(const char *path) {
+    printf("-- %s\n", path);
     st_file f;
     TEST_COND("open fixture", st_open(&f, path) == MOSA_OK);
     vae_config cfg;
@@ -48,7 +43,7 @@ int main(void) {
     int named = 0;
     for (int i = 0; i < ps.n; i++) named += st_find(&f, ps.t[i]->name) != NULL;
     TEST_COND("every parameter is in the fixture under its diffusers-style name", named == ps.n);
-    if (!m || test__failed) return test_report();
+    if (!m || test__failed) return;
 
     ctx c;
     ctx_init(&c, 1 << 22);
@@ -91,5 +86,20 @@ int main(void) {
     vae_free(m);
     params_free(&ps);
     st_close(&f);
+}
+
+int main(void) {
+    static const char *const names[2] = {"vae.safetensors", "vae_plain.safetensors"};
+    char path[2][1024];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%s", MOSA_FIXTURE_DIR, names[i]);
+        if (access(path[i], R_OK) != 0) {
+            printf("skipped: PyTorch fixture %s not found (ref_fixtures needs python3-torch; run ./setup.sh)\n",
+                   path[i]);
+            return 77;
+        }
+    }
+    mosa_set_threads(2);
+    for (int i = 0; i < 2; i++) parity(path[i]);
     return test_report();
 }

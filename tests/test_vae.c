@@ -59,11 +59,11 @@ static void test_config(void) {
     TEST_COND("default config as documented", d.in_ch == 3 && d.latent_ch == 8 && d.levels == 4 && d.ch[0] == 32 &&
                                                   d.ch[1] == 64 && d.ch[2] == 128 && d.ch[3] == 128 &&
                                                   d.layers == 1 && d.time_levels == 2 && d.groups == 8 &&
-                                                  d.scaling_factor == 1.0f);
+                                                  d.scaling_factor == 1.0f && d.spatial_norm == 1);
     char buf[256];
     vae_config_format(&d, buf, sizeof buf);
     TEST_COND("format as documented", !strcmp(buf, "in_ch=3 latent_ch=8 levels=4 ch=32,64,128,128 layers=1 "
-                                                    "time_levels=2 groups=8 scaling_factor=1"));
+                                                    "time_levels=2 groups=8 scaling_factor=1 spatial_norm=1"));
     TEST_COND("parse(format) round trip", vae_config_parse(&p, buf) == MOSA_OK && !memcmp(&p, &d, sizeof d));
     vae_config t = tiny_config();
     vae_config_format(&t, buf, sizeof buf);
@@ -74,6 +74,13 @@ static void test_config(void) {
     TEST_COND("unknown key refused",
               vae_config_parse(&p, "in_ch=3 latent_chh=8") != MOSA_OK && strstr(mosa_last_error(), "latent_chh"));
     TEST_COND("missing key refused", vae_config_parse(&p, "in_ch=3 latent_ch=8") != MOSA_OK);
+    TEST_COND("spatial_norm absent: the plain decoder of older files",
+              vae_config_parse(&p, "in_ch=3 latent_ch=8 levels=2 ch=32,64 layers=1 time_levels=1 groups=8 "
+                                   "scaling_factor=1") == MOSA_OK && p.spatial_norm == 0);
+    TEST_COND("spatial_norm other than 0/1 refused",
+              vae_config_parse(&p, "in_ch=3 latent_ch=8 levels=2 ch=32,64 layers=1 time_levels=1 groups=8 "
+                                   "scaling_factor=1 spatial_norm=2") != MOSA_OK &&
+                  strstr(mosa_last_error(), "spatial_norm"));
     TEST_COND("channel count mismatch refused",
               vae_config_parse(&p, "in_ch=3 latent_ch=8 levels=4 ch=32,64,128 layers=1 time_levels=2 groups=8 "
                                    "scaling_factor=1") != MOSA_OK);
@@ -110,8 +117,10 @@ static tensor *video_tensor(ctx *c, const float *v, int T, int H, int W) {
     return x;
 }
 
-static void test_shapes_and_chunks(void) {
+static void test_shapes_and_chunks(int spatial_norm) {
     vae_config cfg = tiny_config();
+    cfg.spatial_norm = spatial_norm;
+    printf("-- spatial_norm=%d\n", spatial_norm);
     param_store ps;
     video_vae *m = build(&ps, &cfg, 3);
     TEST_COND("build tiny", m != NULL);
@@ -263,7 +272,12 @@ static void test_grads(void) {
                                            params_find(&ps, "encoder.mid_block.resnets.1.conv2.conv.bias") &&
                                            params_find(&ps, "encoder.norm_out.weight") &&
                                            params_find(&ps, "encoder.conv_out.conv.weight") &&
-                                           params_find(&ps, "decoder.up_blocks.0.resnets.1.norm2.bias") &&
+                                           params_find(&ps, "decoder.up_blocks.0.resnets.1.norm2.norm_layer.bias") &&
+                                           params_find(&ps, "decoder.up_blocks.2.resnets.0.norm1.conv_y.conv.weight") &&
+                                           params_find(&ps, "decoder.mid_block.resnets.0.norm2.conv_b.conv.bias") &&
+                                           params_find(&ps, "decoder.norm_out.norm_layer.weight") &&
+                                           params_find(&ps, "decoder.norm_out.conv_b.conv.weight") &&
+                                           !params_find(&ps, "encoder.norm_out.conv_y.conv.weight") &&
                                            params_find(&ps, "decoder.up_blocks.1.upsamplers.0.conv.weight") &&
                                            params_find(&ps, "decoder.conv_out.conv.weight") &&
                                            !params_find(&ps, "decoder.up_blocks.2.upsamplers.0.conv.weight"));
@@ -276,6 +290,34 @@ static void test_grads(void) {
     TEST_COND("gradcheck training loss wrt x", gradcheck("vae loss", train_loss, 1, &in2, &u, &go) == 0);
     vae_free(m);
     params_free(&ps);
+}
+
+/* A fresh spatial-norm decoder is the plain one: its z convs start at weight 0, bias 1 / 0 and
+ * draw nothing from the RNG, so the same seed gives the same other weights. */
+static void test_fresh_spatial_norm(void) {
+    vae_config a = tiny_config(), b = tiny_config();
+    b.spatial_norm = 0;
+    param_store pa, pb;
+    params_init(&pa), params_init(&pb);
+    mosa_rng ra, rb;
+    rng_seed(&ra, 21), rng_seed(&rb, 21);
+    video_vae *ma = NULL, *mb = NULL;
+    TEST_COND("build both", vae_create(&ma, &pa, "", &a, &ra) == MOSA_OK && params_finalize(&pa) == MOSA_OK &&
+                                vae_create(&mb, &pb, "", &b, &rb) == MOSA_OK && params_finalize(&pb) == MOSA_OK);
+    TEST_COND("the spatial norms add 4 tensors per norm", pa.n > pb.n && (pa.n - pb.n) % 4 == 0);
+    if (!ma || !mb) return;
+    const int L = a.latent_ch, Tl = 3, h = 2, w = 3, T = 9, H = 8, W = 12;
+    float *z = malloc(sizeof(float) * L * Tl * h * w), *va = malloc(sizeof(float) * T * H * W * 3),
+          *vb = malloc(sizeof(float) * T * H * W * 3);
+    mosa_rng r;
+    rng_seed(&r, 4);
+    rng_normal(&r, z, (size_t)L * Tl * h * w, 0.0f, 1.0f);
+    TEST_COND("decode both", vae_decode_video(ma, z, Tl, h, w, 0, va) == MOSA_OK &&
+                                 vae_decode_video(mb, z, Tl, h, w, 0, vb) == MOSA_OK);
+    TEST_CLOSE("fresh spatial-norm decoder == plain decoder", va, vb, T * H * W * 3, 1e-6, 1e-3);
+    free(z), free(va), free(vb);
+    vae_free(ma), vae_free(mb);
+    params_free(&pa), params_free(&pb);
 }
 
 /* ---- model file ---- */
@@ -516,7 +558,9 @@ int main(void) {
     char dir[] = "/tmp/test_vae_XXXXXX";
     if (!mkdtemp(dir)) return 1;
     test_config();
-    test_shapes_and_chunks();
+    test_shapes_and_chunks(1);
+    test_shapes_and_chunks(0);
+    test_fresh_spatial_norm();
     test_grads();
     test_files(dir);
     test_trainer(dir);

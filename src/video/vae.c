@@ -37,6 +37,7 @@ vae_config vae_config_default(void) {
     c.time_levels = 2;
     c.groups = 8;
     c.scaling_factor = 1.0f;
+    c.spatial_norm = 1;
     return c;
 }
 
@@ -46,9 +47,10 @@ void vae_config_format(const vae_config *c, char *buf, size_t cap) {
     chs[0] = 0;
     for (int i = 0; i < c->levels && i < VAE_MAX_LEVELS; i++)
         o += (size_t)snprintf(chs + o, sizeof chs - o, "%s%d", i ? "," : "", c->ch[i]);
-    snprintf(buf, cap, "in_ch=%d latent_ch=%d levels=%d ch=%s layers=%d time_levels=%d groups=%d scaling_factor=%.9g",
+    snprintf(buf, cap, "in_ch=%d latent_ch=%d levels=%d ch=%s layers=%d time_levels=%d groups=%d scaling_factor=%.9g "
+             "spatial_norm=%d",
              c->in_ch, c->latent_ch, c->levels, chs, c->layers, c->time_levels, c->groups,
-             (double)c->scaling_factor);
+             (double)c->scaling_factor, c->spatial_norm);
 }
 
 static mosa_status config_check(const vae_config *c) {
@@ -72,6 +74,8 @@ static mosa_status config_check(const vae_config *c) {
             return mosa_fail(MOSA_ERR_ARG, "vae config: groups %d must divide every channel count (ch[%d] = %d)",
                              c->groups, i, c->ch[i]);
     }
+    if (c->spatial_norm != 0 && c->spatial_norm != 1)
+        return mosa_fail(MOSA_ERR_ARG, "vae config: spatial_norm %d must be 0 or 1", c->spatial_norm);
     if (!(c->scaling_factor > 0.0f && c->scaling_factor < 1e6f))
         return mosa_fail(MOSA_ERR_ARG, "vae config: scaling_factor %g must be positive and finite",
                          (double)c->scaling_factor);
@@ -82,8 +86,9 @@ mosa_status vae_config_parse(vae_config *cfg, const char *s) {
     if (!cfg || !s) return mosa_fail(MOSA_ERR_ARG, "vae_config_parse: NULL argument");
     vae_config c = vae_config_default();
     static const char *const keys[] = {"in_ch",       "latent_ch", "levels", "ch", "layers",
-                                       "time_levels", "groups",    "scaling_factor"};
-    enum { NKEYS = 8 };
+                                       "time_levels", "groups",    "scaling_factor", "spatial_norm"};
+    enum { NKEYS = 9, OPTIONAL = 1 << 8 };
+    c.spatial_norm = 0; /* absent: the plain-norm decoder of older files */
     int seen = 0, nch = 0;
     const char *p = s;
     while (*p) {
@@ -126,6 +131,7 @@ mosa_status vae_config_parse(vae_config *cfg, const char *s) {
             case 4: c.layers = iv; break;
             case 5: c.time_levels = iv; break;
             case 6: c.groups = iv; break;
+            case 8: c.spatial_norm = iv; break;
             default: c.scaling_factor = (float)val; break;
             }
         }
@@ -134,7 +140,7 @@ mosa_status vae_config_parse(vae_config *cfg, const char *s) {
         seen |= 1 << k;
         p = end;
     }
-    if (seen != (1 << NKEYS) - 1)
+    if ((seen | OPTIONAL) != (1 << NKEYS) - 1)
         return mosa_fail(MOSA_ERR_FORMAT, "vae config '%s': every key (in_ch latent_ch levels ch layers time_levels "
                          "groups scaling_factor) must be given", s);
     if (nch != c.levels)
@@ -157,10 +163,13 @@ int vae_latent_frames(const vae_config *cfg, int T) {
 /* Layers                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* GroupNorm with statistics per frame: (N,C,T,H,W) is normalised over each (n, group, t). */
+/* GroupNorm with statistics per frame: (N,C,T,H,W) is normalised over each (n, group, t). With
+ * Z > 0 it is a SpatialNorm3D: the GroupNorm (w, b: "norm_layer") times conv_y(zq) plus
+ * conv_b(zq), 1x1x1 convs of the Z-channel latent zq at the feature's size. */
 typedef struct fnorm {
     tensor *w, *b;
-    int C, G;
+    tensor *yw, *yb, *bw, *bb; /* conv_y, conv_b: (C,Z,1,1,1), (C); NULL when Z == 0 */
+    int C, G, Z;
 } fnorm;
 
 /* A per-frame 3x3 conv (diffusers' Conv2d in the up/downsamplers): weight (F,C,3,3). */
@@ -209,24 +218,49 @@ static tensor *uparam(param_store *ps, const char *name, int nd, const int64_t *
     return t;
 }
 
-static mosa_status fnorm_init(fnorm *n, param_store *ps, const char *prefix, int C, int G) {
-    char key[256];
-    n->C = C, n->G = G;
-    n->w = params_add(ps, nn_name(key, sizeof key, prefix, "weight"), T_SHAPE(C));
-    n->b = params_add(ps, nn_name(key, sizeof key, prefix, "bias"), T_SHAPE(C));
+/* Z == 0: a plain norm with its parameters at prefix.weight/bias; Z > 0: a spatial norm with
+ * prefix.norm_layer.*, prefix.conv_y.conv.* and prefix.conv_b.conv.*, the convs zero with
+ * biases 1 and 0 so the block starts as the plain norm. */
+static mosa_status fnorm_init(fnorm *n, param_store *ps, const char *prefix, int C, int G, int Z) {
+    char key[256], sub[256], conv[300];
+    memset(n, 0, sizeof *n);
+    n->C = C, n->G = G, n->Z = Z;
+    const char *np = Z ? nn_name(sub, sizeof sub, prefix, "norm_layer") : prefix;
+    n->w = params_add(ps, nn_name(key, sizeof key, np, "weight"), T_SHAPE(C));
+    n->b = params_add(ps, nn_name(key, sizeof key, np, "bias"), T_SHAPE(C));
     if (!n->w || !n->b) return MOSA_ERR_NOMEM;
     for (int i = 0; i < C; i++) n->w->data[i] = 1.0f;
+    if (!Z) return MOSA_OK;
+    nn_name(conv, sizeof conv, nn_name(sub, sizeof sub, prefix, "conv_y"), "conv");
+    n->yw = params_add(ps, nn_name(key, sizeof key, conv, "weight"), T_SHAPE(C, Z, 1, 1, 1));
+    n->yb = params_add(ps, nn_name(key, sizeof key, conv, "bias"), T_SHAPE(C));
+    nn_name(conv, sizeof conv, nn_name(sub, sizeof sub, prefix, "conv_b"), "conv");
+    n->bw = params_add(ps, nn_name(key, sizeof key, conv, "weight"), T_SHAPE(C, Z, 1, 1, 1));
+    n->bb = params_add(ps, nn_name(key, sizeof key, conv, "bias"), T_SHAPE(C));
+    if (!n->yw || !n->yb || !n->bw || !n->bb) return MOSA_ERR_NOMEM;
+    for (int i = 0; i < C; i++) n->yb->data[i] = 1.0f;
     return MOSA_OK;
 }
 
-/* x (N,C,T,H,W) -> the same, each frame's groups normalised on their own (a view). */
-static tensor *fnorm_forward(ctx *c, const fnorm *n, tensor *x) {
+/* x (N,C,T,H,W) -> the same, each frame's groups normalised on their own; a spatial norm also
+ * takes zq (N,Z,T,H,W), the latent at x's size. */
+static tensor *fnorm_forward(ctx *c, const fnorm *n, tensor *x, tensor *zq) {
     if (!x) return NULL;
     const int64_t N = x->shape[0], C = x->shape[1], T = x->shape[2], H = x->shape[3], W = x->shape[4];
     static const int perm[5] = {0, 2, 1, 3, 4};
     tensor *y = op_reshape(c, op_permute(c, x, perm), T_SHAPE(N * T, C, H * W));
     y = op_groupnorm(c, y, n->G, n->w, n->b, VAE_NORM_EPS);
-    return op_permute(c, op_reshape(c, y, T_SHAPE(N, T, C, H, W)), perm);
+    y = op_permute(c, op_reshape(c, y, T_SHAPE(N, T, C, H, W)), perm);
+    if (!n->Z) return y;
+    if (!zq) return ctx_fail(c, MOSA_ERR_INTERNAL, "vae: a spatial norm got no latent");
+    T_CHECK(c, zq->nd == 5 && zq->shape[0] == N && zq->shape[1] == n->Z && zq->shape[2] == T && zq->shape[3] == H &&
+                   zq->shape[4] == W,
+            "vae: spatial norm latent does not match the features (%lld frames of %lldx%lld)", (long long)T,
+            (long long)W, (long long)H);
+    const int one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
+    tensor *scale = op_conv3d(c, zq, n->yw, n->yb, one, zero, one);
+    tensor *shift = op_conv3d(c, zq, n->bw, n->bb, one, zero, one);
+    return op_add(c, op_mul(c, y, scale), shift);
 }
 
 static mosa_status pconv_init(pconv *l, param_store *ps, const char *prefix, int C, int F, mosa_rng *r) {
@@ -291,12 +325,14 @@ static tensor *keep_block(ctx *c, vae_pass *p, arena_mark mark, tensor *y) {
     return o;
 }
 
-static mosa_status res_init(resblock *b, param_store *ps, const char *prefix, int C, int F, int G, mosa_rng *r) {
+/* Z: the latent channels of the spatial norms (decoder with spatial_norm), else 0. */
+static mosa_status res_init(resblock *b, param_store *ps, const char *prefix, int C, int F, int G, int Z,
+                            mosa_rng *r) {
     char key[256];
     b->C = C, b->F = F;
-    MOSA_TRY(fnorm_init(&b->n1, ps, nn_name(key, sizeof key, prefix, "norm1"), C, G));
+    MOSA_TRY(fnorm_init(&b->n1, ps, nn_name(key, sizeof key, prefix, "norm1"), C, G, Z));
     MOSA_TRY(nn_causal_conv3d_init(&b->c1, ps, nn_name(key, sizeof key, prefix, "conv1"), C, F, 3, r));
-    MOSA_TRY(fnorm_init(&b->n2, ps, nn_name(key, sizeof key, prefix, "norm2"), F, G));
+    MOSA_TRY(fnorm_init(&b->n2, ps, nn_name(key, sizeof key, prefix, "norm2"), F, G, Z));
     MOSA_TRY(nn_causal_conv3d_init(&b->c2, ps, nn_name(key, sizeof key, prefix, "conv2"), F, F, 3, r));
     if (C != F) {
         char a[256];
@@ -310,12 +346,13 @@ static mosa_status res_init(resblock *b, param_store *ps, const char *prefix, in
 }
 
 /* CogVideoXResnetBlock3D without temb/dropout: norm1 -> SiLU -> conv1 -> norm2 -> SiLU -> conv2,
- * plus the input (through a 1x1x1 conv when the channel count changes). */
-static tensor *res_forward(ctx *c, vae_pass *p, const resblock *b, tensor *x) {
+ * plus the input (through a 1x1x1 conv when the channel count changes); zq: the latent at this
+ * size for spatial norms (NULL in the encoder). */
+static tensor *res_forward(ctx *c, vae_pass *p, const resblock *b, tensor *x, tensor *zq) {
     const arena_mark mark = arena_get_mark(&c->mem);
-    tensor *h = op_silu(c, fnorm_forward(c, &b->n1, x));
+    tensor *h = op_silu(c, fnorm_forward(c, &b->n1, x, zq));
     h = cconv(c, p, &b->c1, h);
-    h = op_silu(c, fnorm_forward(c, &b->n2, h));
+    h = op_silu(c, fnorm_forward(c, &b->n2, h, zq));
     h = cconv(c, p, &b->c2, h);
     if (b->sw) {
         const int one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
@@ -350,11 +387,10 @@ static tensor *down_forward(ctx *c, vae_pass *p, const pconv *l, tensor *x, int 
     return keep_block(c, p, mark, pconv_forward(c, l, x, 2, 0));
 }
 
-/* CogVideoXUpsample3D: nearest x2 in space; with compress_time also x2 in time except for the
- * video's first frame (1+k -> 1+2k; a later chunk k -> 2k); then a per-frame 3x3 conv. */
-static tensor *up_forward(ctx *c, vae_pass *p, const pconv *l, tensor *x, int compress_time) {
+/* Nearest x2 in space; with compress_time also x2 in time except for the video's first frame
+ * (1+k -> 1+2k; a later chunk k -> 2k). */
+static tensor *up_nearest(ctx *c, vae_pass *p, tensor *x, int compress_time) {
     if (!x) return NULL;
-    const arena_mark mark = arena_get_mark(&c->mem);
     const int fs[3] = {1, 2, 2}, ft[3] = {2, 2, 2};
     if (compress_time) {
         const int first = p ? p->first : 1;
@@ -373,6 +409,14 @@ static tensor *up_forward(ctx *c, vae_pass *p, const pconv *l, tensor *x, int co
     } else {
         x = op_upsample_nearest(c, x, fs);
     }
+    return x;
+}
+
+/* CogVideoXUpsample3D: up_nearest, then a per-frame 3x3 conv. */
+static tensor *up_forward(ctx *c, vae_pass *p, const pconv *l, tensor *x, int compress_time) {
+    if (!x) return NULL;
+    const arena_mark mark = arena_get_mark(&c->mem);
+    x = up_nearest(c, p, x, compress_time);
     return keep_block(c, p, mark, pconv_forward(c, l, x, 1, 1));
 }
 
@@ -397,7 +441,7 @@ mosa_status vae_create(video_vae **out, param_store *ps, const char *prefix, con
     snprintf(m->prefix, sizeof m->prefix, "%s", prefix ? prefix : "");
     m->p_first = ps->n;
     const vae_config *g = cfg;
-    const int L = g->levels, G = g->groups, last = g->ch[L - 1];
+    const int L = g->levels, G = g->groups, last = g->ch[L - 1], Z = g->spatial_norm ? g->latent_ch : 0;
     char enc[160], dec[160], a[256], b[300];
     nn_name(enc, sizeof enc, m->prefix, "encoder");
     nn_name(dec, sizeof dec, m->prefix, "decoder");
@@ -408,7 +452,7 @@ mosa_status vae_create(video_vae **out, param_store *ps, const char *prefix, con
         for (int j = 0; j < g->layers; j++) {
             const int C = j == 0 ? (i == 0 ? g->ch[0] : g->ch[i - 1]) : g->ch[i];
             snprintf(a, sizeof a, "%s.down_blocks.%d.resnets.%d", enc, i, j);
-            TRY(res_init(&m->enc_res[i][j], ps, a, C, g->ch[i], G, r));
+            TRY(res_init(&m->enc_res[i][j], ps, a, C, g->ch[i], G, 0, r));
         }
         if (i < L - 1) {
             snprintf(a, sizeof a, "%s.down_blocks.%d.downsamplers.0.conv", enc, i);
@@ -417,28 +461,28 @@ mosa_status vae_create(video_vae **out, param_store *ps, const char *prefix, con
     }
     for (int j = 0; j < 2; j++) {
         snprintf(a, sizeof a, "%s.mid_block.resnets.%d", enc, j);
-        TRY(res_init(&m->enc_mid[j], ps, a, last, last, G, r));
+        TRY(res_init(&m->enc_mid[j], ps, a, last, last, G, 0, r));
     }
-    TRY(fnorm_init(&m->enc_norm, ps, nn_name(a, sizeof a, enc, "norm_out"), last, G));
+    TRY(fnorm_init(&m->enc_norm, ps, nn_name(a, sizeof a, enc, "norm_out"), last, G, 0));
     TRY(nn_causal_conv3d_init(&m->enc_out, ps, nn_name(a, sizeof a, enc, "conv_out"), last, 2 * g->latent_ch, 3, r));
 
     TRY(nn_causal_conv3d_init(&m->dec_in, ps, nn_name(a, sizeof a, dec, "conv_in"), g->latent_ch, last, 3, r));
     for (int j = 0; j < 2; j++) {
         snprintf(a, sizeof a, "%s.mid_block.resnets.%d", dec, j);
-        TRY(res_init(&m->dec_mid[j], ps, a, last, last, G, r));
+        TRY(res_init(&m->dec_mid[j], ps, a, last, last, G, Z, r));
     }
     for (int j = 0; j < L; j++) { /* up_blocks.j works at level L-1-j */
         const int F = g->ch[L - 1 - j], Cin = j == 0 ? last : g->ch[L - j];
         for (int k = 0; k <= g->layers; k++) {
             snprintf(a, sizeof a, "%s.up_blocks.%d.resnets.%d", dec, j, k);
-            TRY(res_init(&m->dec_res[j][k], ps, a, k == 0 ? Cin : F, F, G, r));
+            TRY(res_init(&m->dec_res[j][k], ps, a, k == 0 ? Cin : F, F, G, Z, r));
         }
         if (j < L - 1) {
             snprintf(a, sizeof a, "%s.up_blocks.%d.upsamplers.0.conv", dec, j);
             TRY(pconv_init(&m->up[j], ps, a, F, F, r));
         }
     }
-    TRY(fnorm_init(&m->dec_norm, ps, nn_name(b, sizeof b, dec, "norm_out"), g->ch[0], G));
+    TRY(fnorm_init(&m->dec_norm, ps, nn_name(b, sizeof b, dec, "norm_out"), g->ch[0], G, Z));
     TRY(nn_causal_conv3d_init(&m->dec_out, ps, nn_name(a, sizeof a, dec, "conv_out"), g->ch[0], g->in_ch, 3, r));
 #undef TRY
     m->p_end = ps->n;
@@ -468,24 +512,32 @@ static tensor *encode_pass(ctx *c, const video_vae *m, tensor *x, vae_pass *p) {
     const vae_config *g = &m->cfg;
     tensor *h = cconv(c, p, &m->enc_in, x);
     for (int i = 0; i < g->levels; i++) {
-        for (int j = 0; j < g->layers; j++) h = res_forward(c, p, &m->enc_res[i][j], h);
+        for (int j = 0; j < g->layers; j++) h = res_forward(c, p, &m->enc_res[i][j], h, NULL);
         if (i < g->levels - 1) h = down_forward(c, p, &m->down[i], h, i < g->time_levels);
     }
-    for (int j = 0; j < 2; j++) h = res_forward(c, p, &m->enc_mid[j], h);
-    h = op_silu(c, fnorm_forward(c, &m->enc_norm, h));
+    for (int j = 0; j < 2; j++) h = res_forward(c, p, &m->enc_mid[j], h, NULL);
+    h = op_silu(c, fnorm_forward(c, &m->enc_norm, h, NULL));
     return cconv(c, p, &m->enc_out, h);
 }
 
 static tensor *decode_pass(ctx *c, const video_vae *m, tensor *z, vae_pass *p) {
     const vae_config *g = &m->cfg;
     const int L = g->levels;
+    /* the spatial norms' latent at each level's size, made before any block so that keep_block
+     * (which frees what a block allocated) leaves them alone; nearest interpolation of z is the
+     * upsamplers' repeat pattern applied j times */
+    tensor *zq[VAE_MAX_LEVELS] = {0};
+    if (g->spatial_norm) {
+        zq[0] = z;
+        for (int j = 1; j < L; j++) zq[j] = up_nearest(c, p, zq[j - 1], j - 1 < g->time_levels);
+    }
     tensor *h = cconv(c, p, &m->dec_in, z);
-    for (int j = 0; j < 2; j++) h = res_forward(c, p, &m->dec_mid[j], h);
+    for (int j = 0; j < 2; j++) h = res_forward(c, p, &m->dec_mid[j], h, zq[0]);
     for (int j = 0; j < L; j++) {
-        for (int k = 0; k <= g->layers; k++) h = res_forward(c, p, &m->dec_res[j][k], h);
+        for (int k = 0; k <= g->layers; k++) h = res_forward(c, p, &m->dec_res[j][k], h, zq[j]);
         if (j < L - 1) h = up_forward(c, p, &m->up[j], h, j < g->time_levels);
     }
-    h = op_silu(c, fnorm_forward(c, &m->dec_norm, h));
+    h = op_silu(c, fnorm_forward(c, &m->dec_norm, h, zq[L - 1]));
     return cconv(c, p, &m->dec_out, h);
 }
 
@@ -608,7 +660,12 @@ size_t vae_video_bytes(const vae_config *g, int T, int H, int W, int chunk_frame
     for (int i = 0; i < g->levels; i++)
         caches += (4.0 * g->layers + 2.0) * 2.0 * 4.0 * cmax * ((double)H / (1 << i)) * ((double)W / (1 << i));
     caches += 12.0 * 2.0 * 4.0 * cmax * (double)H * W;
-    const double total = 12.0 * act + caches + 4.0 * 3.0 * (double)T * H * W * 2.0;
+    /* the spatial norms' latent pyramid: latent_ch channels at every level's size */
+    double pyramid = 0;
+    if (g->spatial_norm)
+        for (int i = 0; i < g->levels; i++)
+            pyramid += 4.0 * g->latent_ch * Tc * ((double)H / (1 << i)) * ((double)W / (1 << i));
+    const double total = 12.0 * act + caches + pyramid + 4.0 * 3.0 * (double)T * H * W * 2.0;
     return total > 1e18 ? SIZE_MAX : (size_t)total;
 }
 
@@ -797,7 +854,7 @@ mosa_status vae_file_config(const char *path, vae_config *cfg) {
 
 static int same_arch(const vae_config *a, const vae_config *b) {
     if (a->in_ch != b->in_ch || a->latent_ch != b->latent_ch || a->levels != b->levels || a->layers != b->layers ||
-        a->time_levels != b->time_levels || a->groups != b->groups)
+        a->time_levels != b->time_levels || a->groups != b->groups || a->spatial_norm != b->spatial_norm)
         return 0;
     for (int i = 0; i < a->levels; i++)
         if (a->ch[i] != b->ch[i]) return 0;

@@ -16,9 +16,16 @@
  * in time except for the video's first frame (1+k -> 1+2k) in the first `time_levels` up blocks
  * (up_blocks.j with j < time_levels, the deepest ones, as diffusers' decoder does; the encoder
  * halves time in its shallowest levels), then a per-frame 3x3 conv; norm_out + SiLU + conv_out
- * -> in_ch. Unlike CogVideoX's decoder, the decoder's norms are plain (per-frame) GroupNorms, not
- * spatial norms conditioned on z. All GroupNorms use eps 1e-6; the ResNet blocks have no dropout
- * and no time embedding; a block whose channel count changes has a 1x1x1 conv_shortcut.
+ * -> in_ch. With spatial_norm (the default) every norm of the decoder (norm1/norm2 of its ResNet
+ * blocks, norm_out) is CogVideoX's SpatialNorm3D: GroupNorm(f) * conv_y(zq) + conv_b(zq), where zq
+ * is the decoder's input z brought to f's size by nearest interpolation (the first latent frame
+ * to the first frame alone, the rest spread evenly, as diffusers does) and conv_y, conv_b are
+ * 1x1x1 convs (latent_ch -> C) initialised to weight 0, bias 1 / 0 so that each starts as a plain
+ * GroupNorm. A plain GroupNorm throws away each group's mean and scale in every frame, so a
+ * decoder without them has to rebuild absolute colour from the spatial pattern alone; the z
+ * conditioning hands it back at every norm (spatial_norm=0 keeps the plain decoder). All
+ * GroupNorms use eps 1e-6; the ResNet blocks have no dropout and no time embedding; a block whose
+ * channel count changes has a 1x1x1 conv_shortcut.
  *
  * Causality and chunks: every norm in the VAE is a GroupNorm whose statistics are taken per frame
  * (over the group's channels x H x W), not over the whole clip as CogVideoX does, so frame t of
@@ -35,7 +42,9 @@
  * ("encoder.conv_in.conv.weight", "encoder.down_blocks.0.resnets.1.norm1.weight",
  * "encoder.down_blocks.0.downsamplers.0.conv.weight", "encoder.mid_block.resnets.0...",
  * "encoder.norm_out.weight", "encoder.conv_out.conv.weight", "decoder.up_blocks.0...",
- * "decoder.up_blocks.0.upsamplers.0.conv.weight"). PyTorch twin: ref/ref_vae.py. */
+ * "decoder.up_blocks.0.upsamplers.0.conv.weight", and with spatial norms
+ * "decoder.up_blocks.0.resnets.0.norm1.norm_layer.weight", "...norm1.conv_y.conv.weight",
+ * "...norm1.conv_b.conv.bias", "decoder.norm_out.norm_layer.weight"). PyTorch twin: ref/ref_vae.py. */
 #ifndef MOSA_VIDEO_VAE_H
 #define MOSA_VIDEO_VAE_H
 
@@ -53,11 +62,15 @@ typedef struct vae_config {
     int time_levels;          /* levels that halve time, default 2 -> temporal factor 4 */
     int groups;               /* GroupNorm groups, default 8; divides every ch[i] */
     float scaling_factor;     /* latent scale, default 1 until measured */
+    int spatial_norm;         /* 1 (default): the decoder's norms are CogVideoX's SpatialNorm3D,
+                                 conditioned on z; 0: plain per-frame GroupNorms */
 } vae_config;
 
 vae_config vae_config_default(void);
-/* "in_ch=3 latent_ch=8 levels=4 ch=32,64,128,128 layers=1 time_levels=2 groups=8 scaling_factor=1"
- * <-> config (parsing validates ranges and consistency). */
+/* "in_ch=3 latent_ch=8 levels=4 ch=32,64,128,128 layers=1 time_levels=2 groups=8 scaling_factor=1
+ * spatial_norm=1" <-> config (parsing validates ranges and consistency). Every key is required
+ * except spatial_norm, whose absence means 0: the plain-norm decoder of files written before the
+ * key existed. */
 void vae_config_format(const vae_config *cfg, char *buf, size_t cap);
 mosa_status vae_config_parse(vae_config *cfg, const char *s);
 int vae_spatial_factor(const vae_config *cfg);  /* 2^(levels-1) */

@@ -3,8 +3,8 @@
 A tiny CogVideoX-style causal 3D VAE (diffusers' AutoencoderKLCogVideoX structure and state_dict
 names, with the change documented in src/video/vae.h: every GroupNorm takes its statistics per
 frame), rebuilt here in float64, twice: with the decoder's norms as diffusers' SpatialNorm3D
-conditioned on z (OUTDIR/vae.safetensors, the default) and with plain norms
-(OUTDIR/vae_plain.safetensors, spatial_norm=0). The parts: causal convs with the first frame
+conditioned on z and mosa's linear patch paths (OUTDIR/vae.safetensors, the default config) and
+with plain norms and no linear path (OUTDIR/vae_plain.safetensors). The parts: causal convs with the first frame
 replicated twice before the clip, the downsampler (frame pairs averaged with the first frame kept
 alone, zero pad right/bottom, 3x3 stride-2 conv per frame), the upsampler (nearest x2 in space,
 and in time except the first frame, then a 3x3 conv per frame), ResNet blocks with a 1x1x1
@@ -229,9 +229,55 @@ class Decoder(nn.Module):
         return self.conv_out(F.silu(apply_norm(self.norm_out, h, z)))
 
 
+TF, SF = 2 ** TIME_LEVELS, 2 ** (LEVELS - 1)
+PATCH = IN_CH * TF * SF * SF
+
+
+class EncoderLinearPath(nn.Module):
+    """The linear path of the encoder: each TF x SF x SF patch (first frame repeated TF-1 times in
+    front) -> LATENT numbers, added to the latent mean."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(LATENT, IN_CH, TF, SF, SF) / PATCH ** 0.5)
+        self.bias = nn.Parameter(0.1 * torch.randn(LATENT))
+
+    def forward(self, x):
+        x = torch.cat([x[:, :, :1]] * (TF - 1) + [x], dim=2)
+        return F.conv3d(x, self.weight, self.bias, stride=(TF, SF, SF))
+
+
+class DecoderLinearPath(nn.Module):
+    """The linear path of the decoder: each latent pixel -> a patch (channel ((c*TF + dt)*SF +
+    dy)*SF + dx), spread over time and space, the first TF-1 frames dropped."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(PATCH, LATENT, 1, 1, 1) / LATENT ** 0.5)
+        self.bias = nn.Parameter(0.1 * torch.randn(PATCH))
+
+    def forward(self, z):
+        n, _, t, h, w = z.shape
+        y = F.conv3d(z, self.weight, self.bias).reshape(n, IN_CH, TF, SF, SF, t, h, w)
+        y = y.permute(0, 1, 5, 2, 6, 3, 7, 4).reshape(n, IN_CH, t * TF, h * SF, w * SF)
+        return y[:, :, TF - 1:]
+
+
 def fixture(spatial_norm, fname):
+    """spatial_norm: the decoder's spatial norms and the linear paths (the default config), or
+    neither."""
     torch.manual_seed(5)
     enc, dec = Encoder(), Decoder(spatial_norm)
+    if spatial_norm:
+        enc.linear_path, dec.linear_path = EncoderLinearPath(), DecoderLinearPath()
+        enc_forward, dec_forward = enc.forward, dec.forward
+
+        def enc_lin(x):
+            m = enc_forward(x)
+            return torch.cat([m[:, :LATENT] + enc.linear_path(x), m[:, LATENT:]], dim=1)
+
+        enc.forward = enc_lin
+        dec.forward = lambda z: dec_forward(z) + dec.linear_path(z)
     x = torch.rand(B, IN_CH, T, H, W) * 2 - 1
 
     moments = enc(x)
@@ -258,7 +304,8 @@ def fixture(spatial_norm, fname):
     t["out.recon"] = recon.detach().reshape(1).numpy()
     t["out.kl"] = kl.detach().reshape(1).numpy()
     cfg = (f"in_ch={IN_CH} latent_ch={LATENT} levels={LEVELS} ch={','.join(map(str, CH))} layers={LAYERS} "
-           f"time_levels={TIME_LEVELS} groups={GROUPS} scaling_factor=1 spatial_norm={int(spatial_norm)}")
+           f"time_levels={TIME_LEVELS} groups={GROUPS} scaling_factor=1 spatial_norm={int(spatial_norm)} "
+           f"linear_path={int(spatial_norm)}")
     st_io.save(os.path.join(out_dir, fname), t,
                {"source": "ref/ref_vae.py", "vae.config": cfg, "kl_weight": str(KL_W)})
     print(f"  {fname}: {len(t)} tensors, moments {tuple(moments.shape)}, loss {loss.item():.6f}")

@@ -63,7 +63,7 @@ static void test_config(void) {
     char buf[256];
     vae_config_format(&d, buf, sizeof buf);
     TEST_COND("format as documented", !strcmp(buf, "in_ch=3 latent_ch=8 levels=4 ch=32,64,128,128 layers=1 "
-                                                    "time_levels=2 groups=8 scaling_factor=1 spatial_norm=1"));
+                                                    "time_levels=2 groups=8 scaling_factor=1 spatial_norm=1 linear_path=1"));
     TEST_COND("parse(format) round trip", vae_config_parse(&p, buf) == MOSA_OK && !memcmp(&p, &d, sizeof d));
     vae_config t = tiny_config();
     vae_config_format(&t, buf, sizeof buf);
@@ -320,6 +320,73 @@ static void test_fresh_spatial_norm(void) {
     params_free(&pa), params_free(&pb);
 }
 
+/* Videos whose every tf x sf x sf patch (the first frame repeated in front) lies in a
+ * latent_ch-dimensional affine subspace: each group of tf frames (and the first frame) is
+ * constant in time, and each sf x sf block a mix of latent_ch fixed patterns plus a mean. */
+static void subspace_videos(float *v, int n, int T, int H, int W, int k, int sf, uint64_t seed) {
+    mosa_rng r;
+    rng_seed(&r, 77); /* the subspace: the same for every call */
+    float base[8][3 * 16 * 16], mean[3 * 16 * 16];
+    rng_normal(&r, mean, 3 * sf * sf, 0.0f, 0.3f);
+    for (int j = 0; j < k; j++) rng_normal(&r, base[j], 3 * sf * sf, 0.0f, 0.3f);
+    rng_seed(&r, seed);
+    for (int i = 0; i < n; i++)
+        for (int g = 0; g <= (T - 1) / 4; g++)
+            for (int by = 0; by < H / sf; by++)
+                for (int bx = 0; bx < W / sf; bx++) {
+                    float a[8];
+                    rng_normal(&r, a, (size_t)k, 0.0f, 1.0f);
+                    for (int t = g ? 1 + 4 * (g - 1) : 0; t < (g ? 1 + 4 * g : 1); t++)
+                        for (int c = 0; c < 3; c++)
+                            for (int dy = 0; dy < sf; dy++)
+                                for (int dx = 0; dx < sf; dx++) {
+                                    const int q = (c * sf + dy) * sf + dx;
+                                    float val = mean[q];
+                                    for (int j = 0; j < k; j++) val += a[j] * base[j][q];
+                                    v[((((size_t)i * 3 + c) * T + t) * H + by * sf + dy) * W + bx * sf + dx] = val;
+                                }
+                }
+}
+
+/* The PCA fit of the linear path: on videos inside a latent_ch-dimensional patch subspace the
+ * fitted model (network silenced by the fit) reconstructs a new such video exactly, through the
+ * chunked passes. */
+static void test_linear_path_fit(void) {
+    vae_config cfg = tiny_config(); /* latent 3, tf 4, sf 4 */
+    param_store ps;
+    video_vae *m = build(&ps, &cfg, 12);
+    TEST_COND("build", m != NULL);
+    if (!m) return;
+    const int n = 4, T = 9, H = 16, W = 16, k = cfg.latent_ch, sf = vae_spatial_factor(&cfg);
+    float *train = malloc(sizeof(float) * n * 3 * T * H * W), *video = malloc(sizeof(float) * T * H * W * 3);
+    float *lat = malloc(sizeof(float) * k * 3 * (H / sf) * (W / sf)), *out = malloc(sizeof(float) * T * H * W * 3);
+    subspace_videos(train, n, T, H, W, k, sf, 1);
+    TEST_COND("fit", vae_fit_linear_path(m, train, n, T, H, W) == MOSA_OK);
+    float *one = malloc(sizeof(float) * 3 * T * H * W);
+    subspace_videos(one, 1, T, H, W, k, sf, 2); /* (3,T,H,W) -> (T,H,W,3) */
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < T * H * W; i++) video[(size_t)i * 3 + c] = one[(size_t)c * T * H * W + i];
+    float mx = 0;
+    for (int i = 0; i < T * H * W * 3; i++) mx = fabsf(video[i]) > mx ? fabsf(video[i]) : mx;
+    for (int i = 0; i < T * H * W * 3; i++) video[i] *= 0.9f / mx; /* inside [-1,1]: decode clamps */
+    /* scaling the video scales the mean patch too: refit on the scaled training videos */
+    for (int i = 0; i < n * 3 * T * H * W; i++) train[i] *= 0.9f / mx;
+    TEST_COND("refit", vae_fit_linear_path(m, train, n, T, H, W) == MOSA_OK);
+    TEST_COND("encode", vae_encode_video(m, video, T, H, W, 4, NULL, lat) == MOSA_OK);
+    TEST_COND("decode", vae_decode_video(m, lat, 3, H / sf, W / sf, 1, out) == MOSA_OK);
+    TEST_CLOSE("a video in the fitted patch subspace comes back exactly", out, video, T * H * W * 3, 1e-4, 1e-2);
+    vae_config plain = tiny_config();
+    plain.linear_path = 0;
+    param_store ps2;
+    video_vae *m2 = build(&ps2, &plain, 12);
+    TEST_COND("fit without a linear path refused",
+              m2 && vae_fit_linear_path(m2, train, n, T, H, W) != MOSA_OK && strstr(mosa_last_error(), "linear_path"));
+    TEST_COND("fit on too few patches refused", vae_fit_linear_path(m, train, 1, 1, 4, 4) != MOSA_OK);
+    free(train), free(video), free(lat), free(out), free(one);
+    vae_free(m), vae_free(m2);
+    params_free(&ps), params_free(&ps2);
+}
+
 /* ---- model file ---- */
 
 static void test_files(const char *dir) {
@@ -561,6 +628,7 @@ int main(void) {
     test_shapes_and_chunks(1);
     test_shapes_and_chunks(0);
     test_fresh_spatial_norm();
+    test_linear_path_fit();
     test_grads();
     test_files(dir);
     test_trainer(dir);

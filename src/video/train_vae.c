@@ -337,6 +337,11 @@ mosa_status vae_trainer_create(vae_trainer **out, const vae_train_opts *o) {
         s = vae_load(t->m, o->init);
         vae_set_scaling_factor(t->m, o->cfg.scaling_factor); /* measured again at export */
     }
+    /* the linear path is fitted (PCA), not trained */
+    if (s == MOSA_OK && o->cfg.linear_path) {
+        params_set_frozen(&t->ps, "encoder.linear_path.", 1);
+        params_set_frozen(&t->ps, "decoder.linear_path.", 1);
+    }
     adamw_cfg acfg = adamw_defaults(o->lr);
     acfg.weight_decay = 0.0f;
     if (s == MOSA_OK) s = adamw_init(&t->opt, &t->ps, acfg);
@@ -357,33 +362,70 @@ mosa_status vae_trainer_create(vae_trainer **out, const vae_train_opts *o) {
 video_vae *vae_trainer_model(vae_trainer *t) { return t->m; }
 int64_t vae_trainer_steps_done(const vae_trainer *t) { return t->opt.step; }
 
-/* Fills sample b of the batch: the next clip of the loader, one of its video / skeleton / mask
- * streams, a random crop. */
-static mosa_status fill_sample(vae_trainer *t, int b) {
-    const vae_train_opts *o = &t->o;
-    if (t->ds.pos >= t->ds.n) t->epoch_rng = t->ds.rng; /* the loader reshuffles from this state */
-    dataset_batch_opts bo;
-    memset(&bo, 0, sizeof bo);
-    bo.B = 1, bo.T = o->crop_frames, bo.W = t->W, bo.H = t->H;
-    MOSA_TRY(dataset_next_batch(&t->ds, &t->db, &bo));
+/* One training sample from the clip in db (frames W x H): its video, skeleton video or mask
+ * stream (drawn with the run's probabilities), a random crop, written (3,T,crop_h,crop_w) to dst. */
+static void crop_sample(const vae_train_opts *o, const dataset_batch *db, int W, int H, mosa_rng *r, float *dst) {
     float u;
-    rng_uniform(&t->data_rng, &u, 1);
+    rng_uniform(r, &u, 1);
     const int kind = u < o->skeleton_prob ? 1 : u < o->skeleton_prob + o->mask_prob ? 2 : 0;
-    const int x0 = (int)rng_below(&t->data_rng, (uint32_t)(t->W - o->crop_w + 1));
-    const int y0 = (int)rng_below(&t->data_rng, (uint32_t)(t->H - o->crop_h + 1));
-    const int T = o->crop_frames, ch = o->crop_h, cw = o->crop_w, W = t->W, H = t->H;
-    float *dst = t->batch + (size_t)b * 3 * T * ch * cw;
-    const float *src = kind == 1 ? t->db.skeleton : t->db.video;
+    const int x0 = (int)rng_below(r, (uint32_t)(W - o->crop_w + 1));
+    const int y0 = (int)rng_below(r, (uint32_t)(H - o->crop_h + 1));
+    const int T = o->crop_frames, ch = o->crop_h, cw = o->crop_w;
+    const float *src = kind == 1 ? db->skeleton : db->video;
     for (int f = 0; f < T; f++)
         for (int y = 0; y < ch; y++)
             for (int x = 0; x < cw; x++) {
                 const size_t p = ((size_t)f * H + y0 + y) * W + x0 + x;
                 for (int k = 0; k < 3; k++) {
-                    const float v = kind == 2 ? (t->db.mask[p] ? 1.0f : -1.0f) : src[p * 3 + k];
+                    const float v = kind == 2 ? (db->mask[p] ? 1.0f : -1.0f) : src[p * 3 + k];
                     dst[(((size_t)k * T + f) * ch + y) * cw + x] = v;
                 }
             }
+}
+
+static dataset_batch_opts one_clip_opts(const vae_trainer *t) {
+    dataset_batch_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.B = 1, bo.T = t->o.crop_frames, bo.W = t->W, bo.H = t->H;
+    return bo;
+}
+
+/* Fills sample b of the batch from the next clip of the loader. */
+static mosa_status fill_sample(vae_trainer *t, int b) {
+    const vae_train_opts *o = &t->o;
+    if (t->ds.pos >= t->ds.n) t->epoch_rng = t->ds.rng; /* the loader reshuffles from this state */
+    const dataset_batch_opts bo = one_clip_opts(t);
+    MOSA_TRY(dataset_next_batch(&t->ds, &t->db, &bo));
+    crop_sample(o, &t->db, t->W, t->H, &t->data_rng, t->batch + (size_t)b * 3 * o->crop_frames * o->crop_h * o->crop_w);
     return MOSA_OK;
+}
+
+mosa_status vae_trainer_fit_linear_path(vae_trainer *t, int n_crops) {
+    const vae_train_opts *o = &t->o;
+    if (!o->cfg.linear_path) return MOSA_OK;
+    if (n_crops < 1) return mosa_fail(MOSA_ERR_ARG, "vae_trainer_fit_linear_path: %d crops", n_crops);
+    /* a loader and RNG of its own, so the training data order is the same with or without it */
+    dataset d;
+    MOSA_TRY(dataset_open(&d, o->data, NULL, 0, o->seed + 7));
+    mosa_status s = o->clip_list ? keep_listed_clips(&d, o->clip_list, o->seed + 7) : MOSA_OK;
+    if (n_crops > d.n) n_crops = d.n;
+    const size_t each = (size_t)3 * o->crop_frames * o->crop_h * o->crop_w;
+    float *x = s == MOSA_OK ? mosa_malloc(sizeof(float) * each * (size_t)n_crops) : NULL;
+    if (s == MOSA_OK && !x) s = MOSA_ERR_NOMEM;
+    dataset_batch db;
+    memset(&db, 0, sizeof db);
+    mosa_rng r;
+    rng_seed(&r, o->seed * 1000003ull + 41);
+    const dataset_batch_opts bo = one_clip_opts(t);
+    for (int i = 0; i < n_crops && s == MOSA_OK; i++) {
+        s = dataset_next_batch(&d, &db, &bo);
+        if (s == MOSA_OK) crop_sample(o, &db, t->W, t->H, &r, x + each * i);
+    }
+    if (s == MOSA_OK) s = vae_fit_linear_path(t->m, x, n_crops, o->crop_frames, o->crop_h, o->crop_w);
+    dataset_batch_free(&db);
+    dataset_close(&d);
+    mosa_free(x);
+    return s;
 }
 
 mosa_status vae_trainer_step(vae_trainer *t, vae_train_report *r) {
@@ -590,6 +632,10 @@ mosa_status vae_train(const vae_train_opts *o) {
     } else {
         s = file_write_atomic(path, desc, strlen(desc));
         if (s != MOSA_OK) mosa_fail_context(s, "the run directory %s is not writable", o->out_dir);
+        if (s == MOSA_OK && o->cfg.linear_path && !o->init) {
+            message(o, "fitting the linear path: PCA of the patches of 256 training crops");
+            s = vae_trainer_fit_linear_path(t, 256);
+        }
     }
     char train_log[4096], eval_log[4096];
     snprintf(train_log, sizeof train_log, "%s/train.tsv", o->out_dir);

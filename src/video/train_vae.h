@@ -98,6 +98,11 @@ typedef struct vae_trainer vae_trainer;
 /* Opens the training data and builds the model and optimizer from o (step 0). */
 mosa_status vae_trainer_create(vae_trainer **out, const vae_train_opts *o);
 void vae_trainer_free(vae_trainer *t);
+/* With cfg.linear_path: fits the model's linear path (vae_fit_linear_path) to n_crops training
+ * crops (one per clip, drawn with a loader and RNG of their own so the training order does not
+ * change) and silences the network's outputs; vae_train calls it with 256 crops when a run
+ * starts without --init. The trainer keeps the linear path frozen. No-op without a linear path. */
+mosa_status vae_trainer_fit_linear_path(vae_trainer *t, int n_crops);
 video_vae *vae_trainer_model(vae_trainer *t);
 int64_t vae_trainer_steps_done(const vae_trainer *t);
 /* One optimizer step on the next batch; r (may be NULL) receives loss, recon, kl, psnr, lr. */

@@ -12,6 +12,7 @@
  * the video's first frame. */
 #include "vae.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ vae_config vae_config_default(void) {
     c.groups = 8;
     c.scaling_factor = 1.0f;
     c.spatial_norm = 1;
+    c.linear_path = 1;
     return c;
 }
 
@@ -48,9 +50,9 @@ void vae_config_format(const vae_config *c, char *buf, size_t cap) {
     for (int i = 0; i < c->levels && i < VAE_MAX_LEVELS; i++)
         o += (size_t)snprintf(chs + o, sizeof chs - o, "%s%d", i ? "," : "", c->ch[i]);
     snprintf(buf, cap, "in_ch=%d latent_ch=%d levels=%d ch=%s layers=%d time_levels=%d groups=%d scaling_factor=%.9g "
-             "spatial_norm=%d",
+             "spatial_norm=%d linear_path=%d",
              c->in_ch, c->latent_ch, c->levels, chs, c->layers, c->time_levels, c->groups,
-             (double)c->scaling_factor, c->spatial_norm);
+             (double)c->scaling_factor, c->spatial_norm, c->linear_path);
 }
 
 static mosa_status config_check(const vae_config *c) {
@@ -76,6 +78,8 @@ static mosa_status config_check(const vae_config *c) {
     }
     if (c->spatial_norm != 0 && c->spatial_norm != 1)
         return mosa_fail(MOSA_ERR_ARG, "vae config: spatial_norm %d must be 0 or 1", c->spatial_norm);
+    if (c->linear_path != 0 && c->linear_path != 1)
+        return mosa_fail(MOSA_ERR_ARG, "vae config: linear_path %d must be 0 or 1", c->linear_path);
     if (!(c->scaling_factor > 0.0f && c->scaling_factor < 1e6f))
         return mosa_fail(MOSA_ERR_ARG, "vae config: scaling_factor %g must be positive and finite",
                          (double)c->scaling_factor);
@@ -86,9 +90,9 @@ mosa_status vae_config_parse(vae_config *cfg, const char *s) {
     if (!cfg || !s) return mosa_fail(MOSA_ERR_ARG, "vae_config_parse: NULL argument");
     vae_config c = vae_config_default();
     static const char *const keys[] = {"in_ch",       "latent_ch", "levels", "ch", "layers",
-                                       "time_levels", "groups",    "scaling_factor", "spatial_norm"};
-    enum { NKEYS = 9, OPTIONAL = 1 << 8 };
-    c.spatial_norm = 0; /* absent: the plain-norm decoder of older files */
+                                       "time_levels", "groups",    "scaling_factor", "spatial_norm", "linear_path"};
+    enum { NKEYS = 10, OPTIONAL = 1 << 8 | 1 << 9 };
+    c.spatial_norm = 0, c.linear_path = 0; /* absent: the layout of older files */
     int seen = 0, nch = 0;
     const char *p = s;
     while (*p) {
@@ -132,6 +136,7 @@ mosa_status vae_config_parse(vae_config *cfg, const char *s) {
             case 5: c.time_levels = iv; break;
             case 6: c.groups = iv; break;
             case 8: c.spatial_norm = iv; break;
+            case 9: c.linear_path = iv; break;
             default: c.scaling_factor = (float)val; break;
             }
         }
@@ -196,6 +201,7 @@ struct video_vae {
     resblock dec_res[VAE_MAX_LEVELS][VAE_MAX_LAYERS + 1], dec_mid[2];
     pconv down[VAE_MAX_LEVELS], up[VAE_MAX_LEVELS];
     fnorm enc_norm, dec_norm;
+    tensor *lin_ew, *lin_eb, *lin_dw, *lin_db; /* the linear path (NULL without) */
 };
 
 /* State of a chunked pass (NULL = whole clip). */
@@ -484,6 +490,16 @@ mosa_status vae_create(video_vae **out, param_store *ps, const char *prefix, con
     }
     TRY(fnorm_init(&m->dec_norm, ps, nn_name(b, sizeof b, dec, "norm_out"), g->ch[0], G, Z));
     TRY(nn_causal_conv3d_init(&m->dec_out, ps, nn_name(a, sizeof a, dec, "conv_out"), g->ch[0], g->in_ch, 3, r));
+    if (g->linear_path) {
+        const int tf = vae_temporal_factor(g), sf = vae_spatial_factor(g), P = g->in_ch * tf * sf * sf;
+        const float be = 1.0f / sqrtf((float)P), bd = 1.0f / sqrtf((float)g->latent_ch);
+        m->lin_ew = uparam(ps, nn_name(b, sizeof b, enc, "linear_path.weight"),
+                           T_SHAPE(g->latent_ch, g->in_ch, tf, sf, sf), be, r);
+        m->lin_eb = uparam(ps, nn_name(b, sizeof b, enc, "linear_path.bias"), T_SHAPE(g->latent_ch), be, r);
+        m->lin_dw = uparam(ps, nn_name(b, sizeof b, dec, "linear_path.weight"), T_SHAPE(P, g->latent_ch, 1, 1, 1), bd, r);
+        m->lin_db = uparam(ps, nn_name(b, sizeof b, dec, "linear_path.bias"), T_SHAPE(P), bd, r);
+        if (!m->lin_ew || !m->lin_eb || !m->lin_dw || !m->lin_db) TRY(MOSA_ERR_NOMEM);
+    }
 #undef TRY
     m->p_end = ps->n;
     *out = m;
@@ -508,6 +524,45 @@ const vae_config *vae_get_config(const video_vae *m) { return &m->cfg; }
 /* Forward                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The linear path of the encoder: x (N,in_ch,T,H,W) -> (N,latent_ch,T',h,w); the chunk holding
+ * the video's first frame gets tf-1 copies of it in front. */
+static tensor *lin_encode(ctx *c, const video_vae *m, tensor *x, const vae_pass *p) {
+    const vae_config *g = &m->cfg;
+    const int tf = vae_temporal_factor(g), sf = vae_spatial_factor(g);
+    if ((p ? p->first : 1) && tf > 1) {
+        tensor *parts[1 << (VAE_MAX_LEVELS - 1)];
+        tensor *f0 = op_slice(c, x, 2, 0, 1, 1);
+        for (int i = 0; i < tf - 1; i++) parts[i] = f0;
+        parts[tf - 1] = x;
+        x = op_concat(c, parts, tf, 2);
+    }
+    const int st[3] = {tf, sf, sf}, pd[3] = {0, 0, 0}, dl[3] = {1, 1, 1};
+    return op_conv3d(c, x, m->lin_ew, m->lin_eb, st, pd, dl);
+}
+
+/* The linear path of the decoder: z (N,latent_ch,T',h,w) -> patches -> (N,in_ch,T'*tf,H,W),
+ * without the first tf-1 frames in the chunk holding the video's first frame. The patch of a
+ * latent pixel is channel ((c*tf + dt)*sf + dy)*sf + dx; it is spread over space and time in
+ * three reshape/permute steps (tensors have at most 5 dimensions). */
+static tensor *lin_decode(ctx *c, const video_vae *m, tensor *z, const vae_pass *p) {
+    if (!z) return NULL;
+    const vae_config *g = &m->cfg;
+    const int64_t tf = vae_temporal_factor(g), sf = vae_spatial_factor(g), C = g->in_ch;
+    const int64_t N = z->shape[0], Tl = z->shape[2], h = z->shape[3], w = z->shape[4];
+    const int one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
+    tensor *y = op_conv3d(c, z, m->lin_dw, m->lin_db, one, zero, one); /* (N, C*tf*sf*sf, Tl, h, w) */
+    static const int p0231[4] = {0, 2, 3, 1}, p0213[4] = {0, 2, 1, 3};
+    /* dx next to x: (N*C*tf*sf, sf, Tl*h, w) -> (N*C*tf*sf, Tl*h, w, sf) */
+    y = op_reshape(c, op_permute(c, op_reshape(c, y, T_SHAPE(N * C * tf * sf, sf, Tl * h, w)), p0231),
+                   T_SHAPE(N * C * tf, sf, Tl * h, w * sf));
+    /* dy next to y: (N*C*tf, sf, Tl*h, W) -> (N*C*tf, Tl*h, sf, W) */
+    y = op_reshape(c, op_permute(c, y, p0213), T_SHAPE(N * C, tf, Tl, h * sf * w * sf));
+    /* dt after t: (N*C, tf, Tl, H*W) -> (N*C, Tl, tf, H*W) */
+    y = op_reshape(c, op_permute(c, y, p0213), T_SHAPE(N, C, Tl * tf, h * sf, w * sf));
+    if ((p ? p->first : 1) && tf > 1) y = op_slice(c, y, 2, tf - 1, Tl * tf - (tf - 1), 1);
+    return y;
+}
+
 static tensor *encode_pass(ctx *c, const video_vae *m, tensor *x, vae_pass *p) {
     const vae_config *g = &m->cfg;
     tensor *h = cconv(c, p, &m->enc_in, x);
@@ -517,7 +572,11 @@ static tensor *encode_pass(ctx *c, const video_vae *m, tensor *x, vae_pass *p) {
     }
     for (int j = 0; j < 2; j++) h = res_forward(c, p, &m->enc_mid[j], h, NULL);
     h = op_silu(c, fnorm_forward(c, &m->enc_norm, h, NULL));
-    return cconv(c, p, &m->enc_out, h);
+    h = cconv(c, p, &m->enc_out, h);
+    if (!m->lin_ew || !h) return h;
+    const int64_t L = g->latent_ch;
+    tensor *parts[2] = {op_add(c, op_slice(c, h, 1, 0, L, 1), lin_encode(c, m, x, p)), op_slice(c, h, 1, L, L, 1)};
+    return op_concat(c, parts, 2, 1);
 }
 
 static tensor *decode_pass(ctx *c, const video_vae *m, tensor *z, vae_pass *p) {
@@ -538,7 +597,8 @@ static tensor *decode_pass(ctx *c, const video_vae *m, tensor *z, vae_pass *p) {
         if (j < L - 1) h = up_forward(c, p, &m->up[j], h, j < g->time_levels);
     }
     h = op_silu(c, fnorm_forward(c, &m->dec_norm, h, zq[L - 1]));
-    return cconv(c, p, &m->dec_out, h);
+    h = cconv(c, p, &m->dec_out, h);
+    return m->lin_dw && h ? op_add(c, h, lin_decode(c, m, z, p)) : h;
 }
 
 tensor *vae_encode_moments(ctx *c, const video_vae *m, tensor *x) {
@@ -854,7 +914,8 @@ mosa_status vae_file_config(const char *path, vae_config *cfg) {
 
 static int same_arch(const vae_config *a, const vae_config *b) {
     if (a->in_ch != b->in_ch || a->latent_ch != b->latent_ch || a->levels != b->levels || a->layers != b->layers ||
-        a->time_levels != b->time_levels || a->groups != b->groups || a->spatial_norm != b->spatial_norm)
+        a->time_levels != b->time_levels || a->groups != b->groups || a->spatial_norm != b->spatial_norm ||
+        a->linear_path != b->linear_path)
         return 0;
     for (int i = 0; i < a->levels; i++)
         if (a->ch[i] != b->ch[i]) return 0;
@@ -938,3 +999,175 @@ mosa_status vae_open(video_vae **out, const char *path) {
 
 /* Exposed for the trainer: sets the stored latent scale (after measuring the latent std). */
 void vae_set_scaling_factor(video_vae *m, float s) { m->cfg.scaling_factor = s; }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Linear path: PCA of the patches                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Eigen-decomposition of the symmetric k x k matrix a (row-major, destroyed) by cyclic Jacobi
+ * rotations: eigenvalues in ev, eigenvectors in the columns of v. */
+static void jacobi_eigen(double *a, int k, double *ev, double *v) {
+    for (int i = 0; i < k * k; i++) v[i] = 0;
+    for (int i = 0; i < k; i++) v[i * k + i] = 1;
+    for (int sweep = 0; sweep < 100; sweep++) {
+        double off = 0, diag = 0;
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                if (i == j) diag += a[i * k + j] * a[i * k + j];
+                else off += a[i * k + j] * a[i * k + j];
+            }
+        if (off <= 1e-24 * (diag > 1e-300 ? diag : 1e-300)) break;
+        for (int p = 0; p < k; p++)
+            for (int q = p + 1; q < k; q++) {
+                const double apq = a[p * k + q];
+                if (fabs(apq) < 1e-300) continue;
+                const double theta = (a[q * k + q] - a[p * k + p]) / (2 * apq);
+                const double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
+                const double cs = 1 / sqrt(t * t + 1), sn = t * cs;
+                for (int r = 0; r < k; r++) { /* columns p, q */
+                    const double x = a[r * k + p], y = a[r * k + q];
+                    a[r * k + p] = cs * x - sn * y, a[r * k + q] = sn * x + cs * y;
+                }
+                for (int r = 0; r < k; r++) { /* rows p, q */
+                    const double x = a[p * k + r], y = a[q * k + r];
+                    a[p * k + r] = cs * x - sn * y, a[q * k + r] = sn * x + cs * y;
+                }
+                for (int r = 0; r < k; r++) {
+                    const double x = v[r * k + p], y = v[r * k + q];
+                    v[r * k + p] = cs * x - sn * y, v[r * k + q] = sn * x + cs * y;
+                }
+            }
+    }
+    for (int i = 0; i < k; i++) ev[i] = a[i * k + i];
+}
+
+/* Orthonormalises the k columns of q (P x k, row-major) in place (modified Gram-Schmidt, twice). */
+static void orthonormalise(double *q, int P, int k) {
+    for (int pass = 0; pass < 2; pass++)
+        for (int j = 0; j < k; j++) {
+            for (int i = 0; i < j; i++) {
+                double d = 0;
+                for (int r = 0; r < P; r++) d += q[r * k + i] * q[r * k + j];
+                for (int r = 0; r < P; r++) q[r * k + j] -= d * q[r * k + i];
+            }
+            double nrm = 0;
+            for (int r = 0; r < P; r++) nrm += q[r * k + j] * q[r * k + j];
+            nrm = sqrt(nrm);
+            for (int r = 0; r < P; r++) q[r * k + j] = nrm > 1e-300 ? q[r * k + j] / nrm : (r == j);
+        }
+}
+
+mosa_status vae_fit_linear_path(video_vae *m, const float *x, int n, int T, int H, int W) {
+    if (!m || !x || n < 1) return mosa_fail(MOSA_ERR_ARG, "vae_fit_linear_path: bad arguments");
+    const vae_config *g = &m->cfg;
+    if (!m->lin_ew) return mosa_fail(MOSA_ERR_ARG, "vae_fit_linear_path: the model has no linear path (linear_path=0)");
+    MOSA_TRY(check_video_size(g, T, H, W, "vae_fit_linear_path"));
+    const int C = g->in_ch, tf = vae_temporal_factor(g), sf = vae_spatial_factor(g), k = g->latent_ch;
+    const int P = C * tf * sf * sf, Tl = vae_latent_frames(g, T), h = H / sf, w = W / sf;
+    const size_t R = (size_t)n * Tl * h * w;
+    if (R < (size_t)k)
+        return mosa_fail(MOSA_ERR_ARG, "vae_fit_linear_path: %zu patches for %d latent channels; give more video", R, k);
+    float *X = mosa_malloc(sizeof(float) * R * P), *cov = mosa_malloc(sizeof(float) * (size_t)P * P);
+    double *mu = mosa_calloc((size_t)P, sizeof *mu), *q = mosa_malloc(sizeof(double) * (size_t)P * k),
+           *y = mosa_malloc(sizeof(double) * (size_t)P * k), *s = mosa_malloc(sizeof(double) * (size_t)k * k),
+           *ev = mosa_malloc(sizeof(double) * k), *v = mosa_malloc(sizeof(double) * (size_t)k * k);
+    mosa_status st = X && cov && mu && q && y && s && ev && v ? MOSA_OK : MOSA_ERR_NOMEM;
+    if (st == MOSA_OK) {
+        /* rows: patches; the padded video's frame f is the input frame max(f - (tf-1), 0) */
+        size_t r = 0;
+        for (int i = 0; i < n; i++)
+            for (int t = 0; t < Tl; t++)
+                for (int by = 0; by < h; by++)
+                    for (int bx = 0; bx < w; bx++, r++) {
+                        float *row = X + r * P;
+                        for (int ch = 0; ch < C; ch++)
+                            for (int dt = 0; dt < tf; dt++) {
+                                const int f = t * tf + dt - (tf - 1) > 0 ? t * tf + dt - (tf - 1) : 0;
+                                const float *src = x + (((size_t)i * C + ch) * T + f) * H * W;
+                                for (int dy = 0; dy < sf; dy++)
+                                    for (int dx = 0; dx < sf; dx++)
+                                        row[((ch * tf + dt) * sf + dy) * sf + dx] =
+                                            src[(size_t)(by * sf + dy) * W + bx * sf + dx];
+                            }
+                        for (int j = 0; j < P; j++) mu[j] += row[j];
+                    }
+        for (int j = 0; j < P; j++) mu[j] /= (double)R;
+        for (size_t i = 0; i < R; i++)
+            for (int j = 0; j < P; j++) X[i * P + j] -= (float)mu[j];
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, P, P, (int)R, 1.0f / (float)R, X, P, X, P, 0.0f, cov, P);
+        /* subspace iteration from a fixed start, then Rayleigh-Ritz for the order */
+        mosa_rng r0;
+        rng_seed(&r0, 12345);
+        for (size_t i = 0; i < (size_t)P * k; i++) {
+            float u;
+            rng_normal(&r0, &u, 1, 0.0f, 1.0f);
+            q[i] = u;
+        }
+        orthonormalise(q, P, k);
+        for (int it = 0; it < 200; it++) {
+            for (int a = 0; a < P; a++)
+                for (int j = 0; j < k; j++) {
+                    double d = 0;
+                    for (int b = 0; b < P; b++) d += (double)cov[(size_t)a * P + b] * q[b * k + j];
+                    y[a * k + j] = d;
+                }
+            memcpy(q, y, sizeof(double) * (size_t)P * k);
+            orthonormalise(q, P, k);
+        }
+        for (int a = 0; a < P; a++) /* y = cov q */
+            for (int j = 0; j < k; j++) {
+                double d = 0;
+                for (int b = 0; b < P; b++) d += (double)cov[(size_t)a * P + b] * q[b * k + j];
+                y[a * k + j] = d;
+            }
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                double d = 0;
+                for (int a = 0; a < P; a++) d += q[a * k + i] * y[a * k + j];
+                s[i * k + j] = d;
+            }
+        for (int i = 0; i < k; i++) /* symmetrise */
+            for (int j = 0; j < i; j++) s[i * k + j] = s[j * k + i] = 0.5 * (s[i * k + j] + s[j * k + i]);
+        jacobi_eigen(s, k, ev, v);
+        int *order = (int *)s; /* s is free now; k ints fit in k*k doubles */
+        for (int i = 0; i < k; i++) order[i] = i;
+        for (int i = 0; i < k; i++) /* largest eigenvalue first */
+            for (int j = i + 1; j < k; j++)
+                if (ev[order[j]] > ev[order[i]]) {
+                    const int t = order[i];
+                    order[i] = order[j], order[j] = t;
+                }
+        for (int l = 0; l < k; l++) {
+            double b = 0;
+            for (int a = 0; a < P; a++) {
+                double e = 0; /* component l: column order[l] of q v */
+                for (int j = 0; j < k; j++) e += q[a * k + j] * v[j * k + order[l]];
+                /* a deterministic sign: the largest entry positive */
+                y[a * k + l] = e;
+            }
+            int amax = 0;
+            for (int a = 1; a < P; a++)
+                if (fabs(y[a * k + l]) > fabs(y[amax * k + l])) amax = a;
+            const double sgn = y[amax * k + l] < 0 ? -1.0 : 1.0;
+            for (int a = 0; a < P; a++) {
+                const double e = sgn * y[a * k + l];
+                m->lin_ew->data[(size_t)l * P + a] = (float)e;
+                m->lin_dw->data[(size_t)a * k + l] = (float)e;
+                b += e * mu[a];
+            }
+            m->lin_eb->data[l] = (float)-b;
+        }
+        for (int a = 0; a < P; a++) m->lin_db->data[a] = (float)mu[a];
+        /* the network starts silent: the fitted model is the PCA alone, with a near-deterministic
+         * posterior (log-variance -10) */
+        nn_causal_conv3d *outs[2] = {&m->enc_out, &m->dec_out};
+        for (int i = 0; i < 2; i++) {
+            memset(outs[i]->w->data, 0, sizeof(float) * (size_t)t_numel(outs[i]->w));
+            memset(outs[i]->b->data, 0, sizeof(float) * (size_t)t_numel(outs[i]->b));
+        }
+        for (int i = 0; i < k; i++) m->enc_out.b->data[k + i] = -10.0f;
+    }
+    mosa_free(X), mosa_free(cov), mosa_free(mu), mosa_free(q), mosa_free(y), mosa_free(s), mosa_free(ev),
+        mosa_free(v);
+    return st;
+}

@@ -91,16 +91,50 @@ class FrameGroupNorm(nn.Module):
         return y.reshape(n, t, c, h, w).permute(0, 2, 1, 3, 4)
 
 
-class ResnetBlock(nn.Module):
-    def __init__(self, c, f, g):
+class KernelOneConv(nn.Module):
+    def __init__(self, c, f):
         super().__init__()
-        self.norm1, self.conv1 = FrameGroupNorm(c, g), CausalConv3d(c, f)
-        self.norm2, self.conv2 = FrameGroupNorm(f, g), CausalConv3d(f, f)
-        self.conv_shortcut = nn.Conv3d(c, f, 1) if c != f else None
+        self.conv = nn.Conv3d(c, f, 1)
 
     def forward(self, x):
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = self.conv2(F.silu(self.norm2(h)))
+        return self.conv(x)
+
+
+class SpatialNorm3D(nn.Module):
+    """diffusers' SpatialNorm3D over a per-frame GroupNorm: norm(f) * conv_y(zq) + conv_b(zq)."""
+
+    def __init__(self, c, zc, groups):
+        super().__init__()
+        self.norm_layer = FrameGroupNorm(c, groups)
+        self.conv_y, self.conv_b = KernelOneConv(zc, c), KernelOneConv(zc, c)
+
+    def forward(self, f, zq):
+        if f.shape[2] > 1 and f.shape[2] % 2 == 1:
+            zq = torch.cat([F.interpolate(zq[:, :, :1], size=f[:, :, :1].shape[-3:]),
+                            F.interpolate(zq[:, :, 1:], size=f[:, :, 1:].shape[-3:])], dim=2)
+        else:
+            zq = F.interpolate(zq, size=f.shape[-3:])
+        return self.norm_layer(f) * self.conv_y(zq) + self.conv_b(zq)
+
+
+def make_norm(c, zc, g):
+    return SpatialNorm3D(c, zc, g) if zc else FrameGroupNorm(c, g)
+
+
+def apply_norm(norm, x, zq):
+    return norm(x, zq) if isinstance(norm, SpatialNorm3D) else norm(x)
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, c, f, g, zc):
+        super().__init__()
+        self.norm1, self.conv1 = make_norm(c, zc, g), CausalConv3d(c, f)
+        self.norm2, self.conv2 = make_norm(f, zc, g), CausalConv3d(f, f)
+        self.conv_shortcut = nn.Conv3d(c, f, 1) if c != f else None
+
+    def forward(self, x, zq):
+        h = self.conv1(F.silu(apply_norm(self.norm1, x, zq)))
+        h = self.conv2(F.silu(apply_norm(self.norm2, h, zq)))
         return (self.conv_shortcut(x) if self.conv_shortcut is not None else x) + h
 
 
@@ -136,47 +170,68 @@ class UpBlock(nn.Module):
         if up is not None:
             self.upsamplers = nn.ModuleList([up])
 
-    def forward(self, x):
+    def forward(self, x, zq):
         for r in self.resnets:
-            x = r(x)
+            x = r(x, zq)
         if hasattr(self, "upsamplers"):
             x = self.upsamplers[0](x)
         return x
 
 
 class Mid(nn.Module):
-    def __init__(self, c, g):
+    def __init__(self, c, g, zc):
         super().__init__()
-        self.resnets = nn.ModuleList([ResnetBlock(c, c, g), ResnetBlock(c, c, g)])
+        self.resnets = nn.ModuleList([ResnetBlock(c, c, g, zc), ResnetBlock(c, c, g, zc)])
 
-    def forward(self, x):
+    def forward(self, x, zq):
         for r in self.resnets:
-            x = r(x)
+            x = r(x, zq)
         return x
+
+
+class LinearPath(nn.Module):
+    """The decoder's linear path: each latent pixel -> a tf x sf x sf patch, first tf-1 frames dropped."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.c, self.tf, self.sf = cfg["in_ch"], 2 ** cfg["time_levels"], 2 ** (cfg["levels"] - 1)
+        p = self.c * self.tf * self.sf * self.sf
+        self.weight = nn.Parameter(torch.zeros(p, cfg["latent_ch"], 1, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(p))
+
+    def forward(self, z):
+        n, _, t, h, w = z.shape
+        c, tf, sf = self.c, self.tf, self.sf
+        y = F.conv3d(z, self.weight, self.bias).reshape(n, c, tf, sf, sf, t, h, w)
+        y = y.permute(0, 1, 5, 2, 6, 3, 7, 4).reshape(n, c, t * tf, h * sf, w * sf)
+        return y[:, :, tf - 1:]
 
 
 class Decoder(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         ch, L, g = cfg["ch"], cfg["levels"], cfg["groups"]
+        zc = cfg["latent_ch"] if cfg.get("spatial_norm", 0) else 0
         self.conv_in = CausalConv3d(cfg["latent_ch"], ch[-1])
-        self.mid_block = Mid(ch[-1], g)
+        self.mid_block = Mid(ch[-1], g, zc)
         blocks = []
         for j in range(L):
             f = ch[L - 1 - j]
             cin = ch[-1] if j == 0 else ch[L - j]
-            rs = [ResnetBlock(cin if k == 0 else f, f, g) for k in range(cfg["layers"] + 1)]
+            rs = [ResnetBlock(cin if k == 0 else f, f, g, zc) for k in range(cfg["layers"] + 1)]
             up = Upsample(f, j < cfg["time_levels"]) if j < L - 1 else None
             blocks.append(UpBlock(rs, up))
         self.up_blocks = nn.ModuleList(blocks)
-        self.norm_out = FrameGroupNorm(ch[0], g)
+        self.norm_out = make_norm(ch[0], zc, g)
         self.conv_out = CausalConv3d(ch[0], cfg["in_ch"])
+        self.linear_path = LinearPath(cfg) if cfg.get("linear_path", 0) else None
 
     def forward(self, z):
-        h = self.mid_block(self.conv_in(z))
+        h = self.mid_block(self.conv_in(z), z)
         for b in self.up_blocks:
-            h = b(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+            h = b(h, z)
+        y = self.conv_out(F.silu(apply_norm(self.norm_out, h, z)))
+        return y + self.linear_path(z) if self.linear_path is not None else y
 
 
 # ---- load ----

@@ -1057,6 +1057,16 @@ static void orthonormalise(double *q, int P, int k) {
         }
 }
 
+/* y = cov q: cov (P x P, float), q and y (P x k, double, row-major). */
+static void cov_times(const float *cov, const double *q, double *y, int P, int k) {
+    for (int a = 0; a < P; a++)
+        for (int j = 0; j < k; j++) {
+            double d = 0;
+            for (int b = 0; b < P; b++) d += (double)cov[(size_t)a * P + b] * q[b * k + j];
+            y[a * k + j] = d;
+        }
+}
+
 mosa_status vae_fit_linear_path(video_vae *m, const float *x, int n, int T, int H, int W) {
     if (!m || !x || n < 1) return mosa_fail(MOSA_ERR_ARG, "vae_fit_linear_path: bad arguments");
     const vae_config *g = &m->cfg;
@@ -1105,21 +1115,11 @@ mosa_status vae_fit_linear_path(video_vae *m, const float *x, int n, int T, int 
         }
         orthonormalise(q, P, k);
         for (int it = 0; it < 200; it++) {
-            for (int a = 0; a < P; a++)
-                for (int j = 0; j < k; j++) {
-                    double d = 0;
-                    for (int b = 0; b < P; b++) d += (double)cov[(size_t)a * P + b] * q[b * k + j];
-                    y[a * k + j] = d;
-                }
+            cov_times(cov, q, y, P, k);
             memcpy(q, y, sizeof(double) * (size_t)P * k);
             orthonormalise(q, P, k);
         }
-        for (int a = 0; a < P; a++) /* y = cov q */
-            for (int j = 0; j < k; j++) {
-                double d = 0;
-                for (int b = 0; b < P; b++) d += (double)cov[(size_t)a * P + b] * q[b * k + j];
-                y[a * k + j] = d;
-            }
+        cov_times(cov, q, y, P, k);
         for (int i = 0; i < k; i++)
             for (int j = 0; j < k; j++) {
                 double d = 0;

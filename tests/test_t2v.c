@@ -12,7 +12,10 @@
  * prompt, and works without guidance; sizes are rounded to the grid with the right note;
  * unrounded sizes and memory above the limit are refused before allocating; a VAE with other
  * latent channels, a missing file and a file of another kind are refused with messages that name
- * them. */
+ * them. Latent normalisation: the trainer's per-channel mean/std equal those of the cached
+ * latents (computed here again), travel exactly through the model file, and a file without them
+ * loads as mean 0, std 1; the metadata string round-trips and bad strings are refused; normalise
+ * then denormalise is the identity; --latent-norm none keeps mean 0, std 1. */
 #define _XOPEN_SOURCE 700
 #include "data/synth.h"
 #include "tensor/safetensors.h"
@@ -118,6 +121,51 @@ static void test_train_and_generate(void) {
     long params;
     t2v_trainer_sizes(t, &clips, &vclips, &vocab, &params);
     TEST_COND("8 training clips, 3 held-out, a vocabulary", clips == 8 && vclips == 3 && vocab > TEXT_SPECIALS + 5);
+
+    /* latent normalisation = the per-channel statistics of the cached (training) latents */
+    {
+        st_file f;
+        float *lat = NULL;
+        size_t nl = 0;
+        if (st_open(&f, o.cache_path) == MOSA_OK) {
+            const st_tensor *tl = st_find(&f, "latents");
+            if (tl && (lat = mosa_malloc(sizeof(float) * tl->nelements)) && st_read_f32(tl, lat) == MOSA_OK) nl = tl->nelements;
+            st_close(&f);
+        }
+        const t2v_config *cf = t2v_get_config(t2v_trainer_model(t));
+        const int C = cf->vae.latent_ch;
+        const size_t plane = nl / 8 / (size_t)C; /* 8 clips of (C, F, h, w) */
+        double worst = 0, spread = 0;
+        for (int ch = 0; nl && ch < C; ch++) {
+            double s1 = 0, s2 = 0;
+            for (int i = 0; i < 8; i++)
+                for (size_t j = 0; j < plane; j++) s1 += lat[((size_t)i * C + ch) * plane + j];
+            const double mu = s1 / (8.0 * plane);
+            for (int i = 0; i < 8; i++)
+                for (size_t j = 0; j < plane; j++) {
+                    const double d = lat[((size_t)i * C + ch) * plane + j] - mu;
+                    s2 += d * d;
+                }
+            const double sd = sqrt(s2 / (8.0 * plane));
+            const double e = fmax(fabs(cf->latent_mean[ch] - mu), fabs(cf->latent_std[ch] - sd) / sd);
+            worst = fmax(worst, e);
+            spread = fmax(spread, fabs(cf->latent_std[ch] - 1.0));
+        }
+        printf("  latent normalisation: std of channel 0 %.4f, worst difference to the cache's %.2g\n",
+               (double)cf->latent_std[0], worst);
+        TEST_COND("latent mean/std = those of the cached latents", nl > 0 && worst < 1e-5);
+        TEST_COND("the tiny VAE's latents are not already unit (so the check means something)", spread > 0.05);
+        /* normalise then denormalise = identity; normalised channels have std 1 */
+        if (nl) {
+            float *x = mosa_malloc(sizeof(float) * plane * C);
+            memcpy(x, lat, sizeof(float) * plane * C);
+            t2v_latents_normalize(cf, x, (int64_t)plane);
+            t2v_latents_denormalize(cf, x, (int64_t)plane);
+            TEST_CLOSE("normalize, denormalize = identity", x, lat, plane * C, 1e-5, 0.1);
+            mosa_free(x);
+        }
+        mosa_free(lat);
+    }
 
     /* held-out loss per bucket: a fresh DiT outputs 0, so the loss is E[eps^2] ~ 1 */
     float b0[T2V_MAX_BUCKETS], b0b[T2V_MAX_BUCKETS], m0, m0b;
@@ -232,6 +280,32 @@ static void test_train_and_generate(void) {
     TEST_COND("load f32", s == MOSA_OK);
     if (s != MOSA_OK) { printf("  %s\n", mosa_last_error()); mosa_free(ea); t2v_trainer_free(t); return; }
     TEST_COND("loaded weights = EMA weights", t2v_params(m)->numel == np && !memcmp(t2v_params(m)->data, ea, sizeof(float) * np));
+    {
+        const t2v_config *a = t2v_get_config(m), *b = t2v_get_config(t2v_trainer_model(t));
+        const size_t nb = sizeof(float) * (size_t)a->vae.latent_ch;
+        TEST_COND("latent normalisation loaded exactly", !memcmp(a->latent_mean, b->latent_mean, nb) &&
+                                                            !memcmp(a->latent_std, b->latent_std, nb));
+        /* a file written before t2v.latents existed: the same file without that key */
+        st_file f;
+        int wrote = 0;
+        if (st_open(&f, P(7, "t2v.safetensors")) == MOSA_OK) {
+            st_meta meta[16];
+            int nm = 0;
+            for (int i = 0; i < f.n_meta && nm < 16; i++)
+                if (strcmp(f.meta[i].key, "t2v.latents")) meta[nm++] = f.meta[i];
+            wrote = nm == f.n_meta - 1 && st_save_params(P(5, "t2v_old.safetensors"), t2v_params(m), ST_F32, nm, meta) == MOSA_OK;
+            st_close(&f);
+        }
+        t2v_model *old = NULL;
+        TEST_COND("a file without t2v.latents loads", wrote && t2v_load(&old, P(5, "t2v_old.safetensors"), o.vae_path) == MOSA_OK);
+        if (old) {
+            const t2v_config *c = t2v_get_config(old);
+            int unit = 1;
+            for (int ch = 0; ch < c->vae.latent_ch; ch++) unit &= c->latent_mean[ch] == 0.0f && c->latent_std[ch] == 1.0f;
+            TEST_COND("... as mean 0, std 1", unit);
+        }
+        t2v_free(old);
+    }
     TEST_COND("load bf16", t2v_load(&mb, P(6, "t2v_bf16.safetensors"), o.vae_path) == MOSA_OK);
     if (mb) TEST_CLOSE("bf16 weights within rounding", t2v_params(mb)->data, ea, np, 1.0 / 128, 1e-3);
     t2v_free(mb);
@@ -273,6 +347,23 @@ static void test_train_and_generate(void) {
     int varied = 0;
     for (size_t i = 1; a && i < bytes; i++) varied |= a[i] != a[0];
     TEST_COND("frames are not constant", varied);
+    {   /* the sampled latent is denormalised before decoding: another normalisation, other frames */
+        const t2v_config *cf = t2v_get_config(m);
+        float mu0[VAE_MAX_LATENT], s0[VAE_MAX_LATENT], mu1[VAE_MAX_LATENT], bad[VAE_MAX_LATENT];
+        const int C = cf->vae.latent_ch;
+        memcpy(mu0, cf->latent_mean, sizeof(float) * C), memcpy(s0, cf->latent_std, sizeof(float) * C);
+        for (int ch = 0; ch < C; ch++) mu1[ch] = mu0[ch] + 2.0f * s0[ch], bad[ch] = ch == 1 ? 0.0f : 1.0f;
+        uint8_t *g = NULL, *h2 = NULL;
+        go.cfg_scale = 3.0f;
+        TEST_COND("std 0 refused", t2v_set_latent_norm(m, mu0, bad) == MOSA_ERR_ARG);
+        TEST_COND("shifted normalisation", t2v_set_latent_norm(m, mu1, s0) == MOSA_OK &&
+                                               t2v_generate(m, prompt, &go, 0, &g, NULL, NULL, NULL, NULL) == MOSA_OK);
+        TEST_COND("other latent normalisation, other frames", a && g && memcmp(a, g, bytes));
+        TEST_COND("restored normalisation", t2v_set_latent_norm(m, mu0, s0) == MOSA_OK &&
+                                                t2v_generate(m, prompt, &go, 0, &h2, NULL, NULL, NULL, NULL) == MOSA_OK);
+        TEST_COND("restored: the same bytes again", a && h2 && !memcmp(a, h2, bytes));
+        mosa_free(g), mosa_free(h2);
+    }
     mosa_free(a), mosa_free(b), mosa_free(c), mosa_free(d), mosa_free(e);
 
     /* refusals */
@@ -307,6 +398,59 @@ static void test_train_and_generate(void) {
     t2v_trainer_free(t);
 }
 
+/* The t2v.latents string: round trip, refusals, and the trainer without normalisation. */
+static void test_latents_meta(void) {
+    vae_config vc = tiny_vae(3);
+    t2v_config c = t2v_config_default(10, &vc), d = t2v_config_default(10, &vc);
+    const float mean[3] = {-1.25f, 0.1f, 3.0e-7f}, sd[3] = {4.2f, 0.123456789f, 1e-3f};
+    memcpy(c.latent_mean, mean, sizeof mean);
+    memcpy(c.latent_std, sd, sizeof sd);
+    char *str = t2v_latents_format(&c);
+    TEST_COND("format", str != NULL);
+    if (!str) return;
+    printf("  t2v.latents: %s\n", str);
+    TEST_COND("parse", t2v_latents_parse(&d, str) == MOSA_OK);
+    TEST_COND("round trip is exact", !memcmp(d.latent_mean, mean, sizeof mean) && !memcmp(d.latent_std, sd, sizeof sd));
+    mosa_free(str);
+    static const char *const bad[] = {"",
+                                      "mean=0,0 std=1,1",
+                                      "mean=0,0,0,0 std=1,1,1,1",
+                                      "mean=0,0,0 std=1,0,1",
+                                      "mean=0,0,0 std=1,-2,1",
+                                      "mean=0,nan,0 std=1,1,1",
+                                      "mean=0,0,0 std=1,1,inf",
+                                      "mean=0,0,0 std=1,1,1 extra",
+                                      "std=1,1,1 mean=0,0,0",
+                                      "mean=0;0;0 std=1,1,1"};
+    int refused = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        t2v_config e = d;
+        const mosa_status s = t2v_latents_parse(&e, bad[i]);
+        const int ok = s == MOSA_ERR_FORMAT && !memcmp(e.latent_std, d.latent_std, sizeof sd);
+        if (!ok) printf("  not refused: '%s'\n", bad[i]);
+        refused += ok;
+    }
+    TEST_COND("bad t2v.latents strings refused, config unchanged", refused == (int)(sizeof bad / sizeof *bad));
+    t2v_config z = t2v_config_default(10, &vc);
+    TEST_COND("default: mean 0, std 1", z.latent_mean[2] == 0.0f && z.latent_std[2] == 1.0f);
+
+    /* --latent-norm none */
+    t2v_train_options o = tiny_options();
+    o.latent_norm = 0;
+    t2v_trainer *t = NULL;
+    TEST_COND("trainer without normalisation", t2v_trainer_create(&t, &o, NULL, NULL) == MOSA_OK);
+    if (t) {
+        const t2v_config *cf = t2v_get_config(t2v_trainer_model(t));
+        int unit = 1;
+        for (int ch = 0; ch < cf->vae.latent_ch; ch++) unit &= cf->latent_mean[ch] == 0.0f && cf->latent_std[ch] == 1.0f;
+        TEST_COND("latent_norm 0: mean 0, std 1", unit);
+        char line[2048];
+        t2v_train_options_format(&o, line, sizeof line);
+        TEST_COND("the option is in the run's options line", strstr(line, "latent_norm=0") != NULL);
+    }
+    t2v_trainer_free(t);
+}
+
 int main(void) {
     mosa_set_threads(2);
     snprintf(g_dir, sizeof g_dir, "/tmp/mosa_test_t2v_XXXXXX");
@@ -316,6 +460,7 @@ int main(void) {
     }
     const double t0 = time_now();
     test_train_and_generate();
+    test_latents_meta();
     printf("  %.1f s\n", time_now() - t0);
     rm_rf(g_dir);
     return test_report();

@@ -41,10 +41,14 @@ static void usage(FILE *f) {
             "  --width W --layers N --heads H --patch P   DiT size (default %d %d %d %d)\n"
             "  --text-width W --text-layers N --max-len L  text encoder (default %d %d %d)\n"
             "  --buckets K         timestep buckets of the held-out loss (default %d)\n"
+            "  --latent-norm channel|none  normalise each latent channel by its measured mean and std\n"
+            "                      (default channel; none: only the VAE's scaling factor)\n"
             "  --eval-every N      held-out loss every N steps (default 500)\n"
             "  --ckpt-every N      checkpoint every N steps (default 250)\n"
             "  --stop-after N      stop (with a checkpoint) after step N, to continue later with --resume\n"
             "  --export PATH       also write the final model to PATH in bf16 (models/video/t2v.safetensors)\n"
+            "  --export-checkpoint with the run's options: no training, write the last checkpoint's EMA model\n"
+            "                      to RUN_DIR/t2v_step<N>.safetensors in bf16 (to look at a run midway)\n"
             "  --threads N         threads (default 2)\n",
             d.steps, d.batch, (unsigned long long)d.seed, d.val_clips, (double)d.lr, (double)d.lr_min, d.warmup,
             (double)d.cond_drop, (double)d.ema_decay, d.dit_width, d.dit_layers, d.dit_heads, d.dit_patch,
@@ -83,11 +87,12 @@ static void write_eval(t2v_trainer *t, const char *etsv, int64_t s, int use_ema)
 int train_t2v_main(int argc, char **argv) {
     const char *cmd = "train t2v", *out = NULL, *export_path = NULL;
     t2v_train_options o = t2v_train_options_default();
-    int resume = 0, eval_every = 500, ckpt_every = 250, stop_after = 0, threads = 2;
+    int resume = 0, export_only = 0, eval_every = 500, ckpt_every = 250, stop_after = 0, threads = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout), 0;
         if (!strcmp(a, "--resume")) { resume = 1; continue; }
+        if (!strcmp(a, "--export-checkpoint")) { resume = export_only = 1; continue; }
         if (!strcmp(a, "--zero-snr")) { o.zero_snr = 1; continue; }
         if (!v) return cli_error(cmd, "%s needs a value (see --help)", a);
         i++;
@@ -129,7 +134,11 @@ int train_t2v_main(int argc, char **argv) {
         else if (!strcmp(a, "--text-width")) ok = cli_parse_int(cmd, a, v, 8, 4096, &o.text_width);
         else if (!strcmp(a, "--text-layers")) ok = cli_parse_int(cmd, a, v, 1, 64, &o.text_layers);
         else if (!strcmp(a, "--max-len")) ok = cli_parse_int(cmd, a, v, 2, 512, &o.max_len);
-        else if (!strcmp(a, "--buckets")) ok = cli_parse_int(cmd, a, v, 1, T2V_MAX_BUCKETS, &o.buckets);
+        else if (!strcmp(a, "--latent-norm")) {
+            if (strcmp(v, "channel") && strcmp(v, "none"))
+                return cli_error(cmd, "--latent-norm wants channel or none, got '%s'", v);
+            o.latent_norm = !strcmp(v, "channel");
+        } else if (!strcmp(a, "--buckets")) ok = cli_parse_int(cmd, a, v, 1, T2V_MAX_BUCKETS, &o.buckets);
         else if (!strcmp(a, "--eval-every")) ok = cli_parse_int(cmd, a, v, 1, 100000000, &eval_every);
         else if (!strcmp(a, "--ckpt-every")) ok = cli_parse_int(cmd, a, v, 1, 100000000, &ckpt_every);
         else if (!strcmp(a, "--stop-after")) ok = cli_parse_int(cmd, a, v, 1, 100000000, &stop_after);
@@ -167,6 +176,15 @@ int train_t2v_main(int argc, char **argv) {
             return cli_error(cmd, "%s", mosa_last_error());
         }
         fprintf(stderr, "resumed at step %lld\n", (long long)t2v_trainer_step_count(t));
+    }
+    if (export_only) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/t2v_step%lld.safetensors", out, (long long)t2v_trainer_step_count(t));
+        int rc = 0;
+        if (t2v_trainer_export(t, path, ST_BF16) != MOSA_OK) rc = cli_error(cmd, "%s", mosa_last_error());
+        else printf("wrote %s (bf16, EMA weights of step %lld)\n", path, (long long)t2v_trainer_step_count(t));
+        t2v_trainer_free(t);
+        return rc;
     }
     int nval = 0;
     t2v_trainer_sizes(t, NULL, &nval, NULL, NULL);

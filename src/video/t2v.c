@@ -5,8 +5,9 @@
  * tokenized with the model's own vocabulary and encoded once; the latent starts as seeded
  * standard normals; every sampler step runs the DiT on the conditional and unconditional rows
  * as one batch of 2 (one row when cfg_scale == 1), combines them (diff_cfg_combine) and takes a
- * DDIM step (diff_step, paper Eq. 1's schedule); the clean latent is decoded by the VAE in
- * chunks and converted to RGB8. The memory estimate is checked before anything is allocated.
+ * DDIM step (diff_step, paper Eq. 1's schedule); the clean latent is taken back from the
+ * diffusion's normalisation (t2v_latents_denormalize), decoded by the VAE in chunks and converted
+ * to RGB8. The memory estimate is checked before anything is allocated.
  * Not here: training (train_t2v.c), the DiT (dit.c), the schedule arithmetic (diffusion.c). */
 #include "t2v.h"
 
@@ -56,6 +57,7 @@ t2v_config t2v_config_default(int vocab, const vae_config *vae) {
     c.zero_snr = 0;
     c.pred = DIFF_PRED_EPS;
     c.W = 128, c.H = 128, c.frames = 33, c.fps = 16;
+    for (int i = 0; i < VAE_MAX_LATENT; i++) c.latent_mean[i] = 0.0f, c.latent_std[i] = 1.0f;
     return c;
 }
 
@@ -66,6 +68,64 @@ void t2v_schedule_format(const t2v_config *c, char *buf, size_t cap) {
 
 void t2v_size_format(const t2v_config *c, char *buf, size_t cap) {
     snprintf(buf, cap, "W=%d H=%d frames=%d fps=%d", c->W, c->H, c->frames, c->fps);
+}
+
+char *t2v_latents_format(const t2v_config *c) {
+    const int C = c->vae.latent_ch;
+    const size_t cap = 16 + (size_t)C * 2 * 18;
+    char *buf = mosa_malloc(cap);
+    if (!buf) return NULL;
+    size_t o = 0;
+    for (int k = 0; k < 2; k++) {
+        const float *v = k ? c->latent_std : c->latent_mean;
+        o += (size_t)snprintf(buf + o, cap - o, "%s", k ? " std=" : "mean=");
+        for (int i = 0; i < C; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%.9g", i ? "," : "", (double)v[i]);
+    }
+    return buf;
+}
+
+mosa_status t2v_latents_parse(t2v_config *cfg, const char *s) {
+    const int C = cfg->vae.latent_ch;
+    float v[2][VAE_MAX_LATENT];
+    const char *p = s;
+    for (int k = 0; k < 2; k++) {
+        const char *key = k ? " std=" : "mean=";
+        if (strncmp(p, key, strlen(key)))
+            return mosa_fail(MOSA_ERR_FORMAT, "t2v latents '%.60s': want 'mean=m0,m1,... std=s0,s1,...'", s);
+        p += strlen(key);
+        for (int i = 0; i < C; i++) {
+            char *end;
+            const double x = strtod(p, &end);
+            if (end == p || !isfinite(x) || fabs(x) > 1e30 || (k && !(x > 0)))
+                return mosa_fail(MOSA_ERR_FORMAT, "t2v latents: %s %d is not a %s number", k ? "std" : "mean", i,
+                                 k ? "positive finite" : "finite");
+            v[k][i] = (float)x;
+            p = end;
+            if (i + 1 < C && *p++ != ',')
+                return mosa_fail(MOSA_ERR_FORMAT, "t2v latents: %d %s values for %d latent channels", i + 1,
+                                 k ? "std" : "mean", C);
+        }
+    }
+    if (*p) return mosa_fail(MOSA_ERR_FORMAT, "t2v latents: more than %d values per statistic, or trailing text", C);
+    memcpy(cfg->latent_mean, v[0], sizeof(float) * (size_t)C);
+    memcpy(cfg->latent_std, v[1], sizeof(float) * (size_t)C);
+    return MOSA_OK;
+}
+
+void t2v_latents_normalize(const t2v_config *cfg, float *lat, int64_t plane) {
+    for (int c = 0; c < cfg->vae.latent_ch; c++) {
+        const float m = cfg->latent_mean[c], inv = 1.0f / cfg->latent_std[c];
+        float *x = lat + (size_t)c * (size_t)plane;
+        for (int64_t i = 0; i < plane; i++) x[i] = (x[i] - m) * inv;
+    }
+}
+
+void t2v_latents_denormalize(const t2v_config *cfg, float *lat, int64_t plane) {
+    for (int c = 0; c < cfg->vae.latent_ch; c++) {
+        const float m = cfg->latent_mean[c], sd = cfg->latent_std[c];
+        float *x = lat + (size_t)c * (size_t)plane;
+        for (int64_t i = 0; i < plane; i++) x[i] = x[i] * sd + m;
+    }
 }
 
 /* Splits "k=v k=v" into the n known keys (every key required once); values are copied into
@@ -209,18 +269,24 @@ fail:
 
 mosa_status t2v_save(const t2v_model *m, const char *path, st_dtype dtype, const char *info) {
     char text[256], dit[512], sched[256], size[128], vae[512];
-    char *voc = NULL;
+    char *voc = NULL, *lat = t2v_latents_format(&m->cfg);
+    if (!lat) return MOSA_ERR_NOMEM;
     text_encoder_config_format(&m->cfg.text, text, sizeof text);
     dit_config_format(&m->cfg.dit, dit, sizeof dit);
     t2v_schedule_format(&m->cfg, sched, sizeof sched);
     t2v_size_format(&m->cfg, size, sizeof size);
     vae_config_format(&m->cfg.vae, vae, sizeof vae);
-    MOSA_TRY(text_vocab_serialize(m->vocab, &voc));
-    st_meta meta[8] = {{"mosa.format", T2V_FORMAT}, {"t2v.text", text},   {"t2v.dit", dit},
-                       {"t2v.schedule", sched},     {"t2v.size", size},   {"t2v.vae", vae},
-                       {"t2v.vocab", voc},          {"t2v.info", info ? info : ""}};
-    mosa_status s = st_save_params(path, &m->ps, dtype, 8, meta);
+    mosa_status s = text_vocab_serialize(m->vocab, &voc);
+    if (s != MOSA_OK) {
+        mosa_free(lat);
+        return s;
+    }
+    st_meta meta[9] = {{"mosa.format", T2V_FORMAT}, {"t2v.text", text}, {"t2v.dit", dit},
+                       {"t2v.schedule", sched},     {"t2v.size", size}, {"t2v.vae", vae},
+                       {"t2v.latents", lat},        {"t2v.vocab", voc}, {"t2v.info", info ? info : ""}};
+    s = st_save_params(path, &m->ps, dtype, 9, meta);
     mosa_free(voc);
+    mosa_free(lat);
     return s;
 }
 
@@ -249,12 +315,13 @@ mosa_status t2v_load(t2v_model **out, const char *path, const char *vae_path) {
             st_close(&f);
             return s;
         }
-    t2v_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    t2v_config cfg = t2v_config_default(1, NULL); /* no t2v.latents (older files): mean 0, std 1 */
     text_vocab *vocab = NULL;
+    const char *lat = st_meta_get(&f, "t2v.latents");
     if ((s = text_encoder_config_parse(&cfg.text, v[0])) != MOSA_OK || (s = dit_config_parse(&cfg.dit, v[1])) != MOSA_OK ||
         (s = t2v_schedule_parse(&cfg, v[2])) != MOSA_OK || (s = t2v_size_parse(&cfg, v[3])) != MOSA_OK ||
-        (s = vae_config_parse(&cfg.vae, v[4])) != MOSA_OK || (s = text_vocab_parse(&vocab, v[5])) != MOSA_OK) {
+        (s = vae_config_parse(&cfg.vae, v[4])) != MOSA_OK || (lat && (s = t2v_latents_parse(&cfg, lat)) != MOSA_OK) ||
+        (s = text_vocab_parse(&vocab, v[5])) != MOSA_OK) {
         st_close(&f);
         return mosa_fail_context(s == MOSA_ERR_NOMEM ? s : MOSA_ERR_FORMAT, "%s", path);
     }
@@ -291,6 +358,17 @@ const t2v_config *t2v_get_config(const t2v_model *m) { return &m->cfg; }
 text_encoder *t2v_text_encoder(t2v_model *m) { return &m->enc; }
 const text_vocab *t2v_vocab(const t2v_model *m) { return m->vocab; }
 const diff_schedule *t2v_schedule(const t2v_model *m) { return &m->sched; }
+
+mosa_status t2v_set_latent_norm(t2v_model *m, const float *mean, const float *std) {
+    const int C = m->cfg.vae.latent_ch;
+    for (int c = 0; c < C; c++)
+        if (!isfinite(mean[c]) || !(std[c] > 0.0f) || !isfinite(std[c]))
+            return mosa_fail(MOSA_ERR_ARG, "t2v: latent channel %d has mean %g and std %g; want finite, std > 0", c,
+                             (double)mean[c], (double)std[c]);
+    memcpy(m->cfg.latent_mean, mean, sizeof(float) * (size_t)C);
+    memcpy(m->cfg.latent_std, std, sizeof(float) * (size_t)C);
+    return MOSA_OK;
+}
 
 tensor *t2v_encode_text(ctx *c, const t2v_model *m, const int32_t *ids, int B, int L, uint8_t *mask) {
     for (int i = 0; i < B * L; i++) mask[i] = ids[i] != TEXT_PAD;
@@ -458,6 +536,7 @@ mosa_status t2v_generate(t2v_model *m, const char *prompt, const t2v_options *op
     video = mosa_malloc(sizeof(float) * px);
     rgb = mosa_malloc(px);
     if (!video || !rgb) { s = MOSA_ERR_NOMEM; goto done; }
+    t2v_latents_denormalize(&m->cfg, x, (int64_t)F * h * w);
     if ((s = vae_decode_video(m->vae, x, F, h, w, 0, video)) != MOSA_OK) {
         s = mosa_fail_context(s, "t2v: VAE decoding");
         goto done;

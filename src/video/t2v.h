@@ -6,9 +6,17 @@
  * encoder of text/encoder.h with its own vocabulary, trained with the DiT on the dataset's
  * captions), the DiT ("transformer.*", dit.h; the EMA weights), and as metadata: mosa.format =
  * "video_t2v/1", the vocabulary, text/DiT configs, the schedule (T, betas, zero_snr, pred), the
- * default size/frames/fps it was trained at and the VAE config it expects. The VAE is its own
- * file (models/video/vae.safetensors); t2v_load checks that the two agree (latent channels,
- * factors) and refuses a mismatch, naming both. */
+ * default size/frames/fps it was trained at, the VAE config it expects and the latent
+ * normalisation (t2v.latents). The VAE is its own file (models/video/vae.safetensors); t2v_load
+ * checks that the two agree (latent channels, factors) and refuses a mismatch, naming both.
+ *
+ * Latent normalisation: the diffusion runs on (z - latent_mean[c]) / latent_std[c] per channel
+ * c, z the VAE's latent (already times its scaling factor), as Wan 2.1 normalises with its VAE's
+ * latents_mean/latents_std. One scalar scaling factor is not enough for a VAE whose channels are
+ * ranked principal components (vae.h, linear path): their spreads differ 40-fold (4.2 for the
+ * first, 0.1 for most), and unit diffusion noise buries the small ones (docs/video.md). The
+ * trainer measures the statistics on its training latents; files without t2v.latents mean 0 and
+ * 1 (no change). */
 #ifndef MOSA_VIDEO_T2V_H
 #define MOSA_VIDEO_T2V_H
 
@@ -73,6 +81,7 @@ typedef struct t2v_config {
     diff_pred pred;           /* default eps (paper Eq. 1); v as an option */
     int W, H, frames, fps;    /* the size it was trained at (default 128x128, 33 frames, 16 fps) */
     vae_config vae;           /* the VAE it expects (latent_ch, factors, scaling_factor checked) */
+    float latent_mean[VAE_MAX_LATENT], latent_std[VAE_MAX_LATENT]; /* per latent channel (above) */
 } t2v_config;
 
 /* Defaults for a vocabulary of vocab words and a VAE of this config. */
@@ -83,6 +92,18 @@ void t2v_schedule_format(const t2v_config *cfg, char *buf, size_t cap);
 mosa_status t2v_schedule_parse(t2v_config *cfg, const char *s);
 void t2v_size_format(const t2v_config *cfg, char *buf, size_t cap);
 mosa_status t2v_size_parse(t2v_config *cfg, const char *s);
+
+/* "mean=m0,m1,... std=s0,s1,..." (latent_ch numbers each, %.9g) <-> the latent normalisation;
+ * format returns a mosa_malloc'd string (NULL when out of memory); parse wants exactly latent_ch
+ * finite means and positive finite stds. */
+char *t2v_latents_format(const t2v_config *cfg);
+mosa_status t2v_latents_parse(t2v_config *cfg, const char *s);
+/* In place over one clip's latent (latent_ch, plane): the VAE's latent -> the diffusion's
+ * (normalize) and back (denormalize). */
+void t2v_latents_normalize(const t2v_config *cfg, float *lat, int64_t plane);
+void t2v_latents_denormalize(const t2v_config *cfg, float *lat, int64_t plane);
+/* Sets the model's latent normalisation (the trainer measures it); stds must be positive. */
+mosa_status t2v_set_latent_norm(t2v_model *m, const float *mean, const float *std);
 
 /* A fresh model: text encoder and DiT initialised from seed, a copy of the vocabulary, the VAE
  * opened from vae_path (its config must agree with cfg->vae: MOSA_ERR_MISMATCH naming both). */

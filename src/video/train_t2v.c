@@ -65,6 +65,7 @@ t2v_train_options t2v_train_options_default(void) {
     o.dit_width = d.width, o.dit_layers = d.layers, o.dit_heads = d.heads, o.dit_patch = d.patch;
     o.text_width = 128, o.text_layers = 2, o.max_len = 64;
     o.buckets = 10;
+    o.latent_norm = 1;
     return o;
 }
 
@@ -72,12 +73,12 @@ void t2v_train_options_format(const t2v_train_options *o, char *buf, size_t cap)
     snprintf(buf, cap,
              "data=%s val=%s vae=%s size=%dx%dx%d@%d max_clips=%d val_clips=%d seed=%llu steps=%d batch=%d lr=%g "
              "lr_min=%g warmup=%d wd=%g clip=%g cond_drop=%g ema=%g pred=%s zero_snr=%d dit=%dx%dx%d/p%d text=%dx%d/%d "
-             "buckets=%d",
+             "buckets=%d latent_norm=%d",
              o->data ? o->data : "(none)", o->val_data ? o->val_data : "(none)", o->vae_path ? o->vae_path : "(none)",
              o->W, o->H, o->frames, o->fps, o->max_clips, o->val_clips, (unsigned long long)o->seed, o->steps, o->batch,
              (double)o->lr, (double)o->lr_min, o->warmup, (double)o->weight_decay, (double)o->grad_clip,
              (double)o->cond_drop, (double)o->ema_decay, diff_pred_name(o->pred), o->zero_snr, o->dit_width,
-             o->dit_layers, o->dit_heads, o->dit_patch, o->text_width, o->text_layers, o->max_len, o->buckets);
+             o->dit_layers, o->dit_heads, o->dit_patch, o->text_width, o->text_layers, o->max_len, o->buckets, o->latent_norm);
 }
 
 static void say(void (*log)(void *, const char *), void *user, const char *fmt, ...) {
@@ -281,6 +282,25 @@ static mosa_status tokenize_set(const t2v_model *m, const dataset *d, const int 
     return MOSA_OK;
 }
 
+/* Per-channel mean and std of the n clips' latents (n, C, plane), in double. */
+static void latent_stats(const float *lat, int n, int C, int64_t plane, float *mean, float *std) {
+    for (int c = 0; c < C; c++) {
+        double s1 = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            const float *x = lat + ((size_t)i * C + c) * (size_t)plane;
+            for (int64_t j = 0; j < plane; j++) s1 += x[j];
+        }
+        const double cnt = (double)n * (double)plane, mu = s1 / cnt;
+        for (int i = 0; i < n; i++) {
+            const float *x = lat + ((size_t)i * C + c) * (size_t)plane;
+            for (int64_t j = 0; j < plane; j++) s2 += (x[j] - mu) * (x[j] - mu);
+        }
+        const double sd = sqrt(s2 / cnt);
+        mean[c] = (float)mu;
+        std[c] = (float)(sd > 1e-6 ? sd : 1e-6); /* a constant channel stays as it is, only shifted */
+    }
+}
+
 /* The clips of d long enough for `frames` frames, at most max (0 = all). */
 static int pick_clips(const dataset *d, int frames, int max, int *use) {
     int n = 0;
@@ -370,6 +390,15 @@ mosa_status t2v_trainer_create(t2v_trainer **out, const t2v_train_options *opts,
         params_count(t2v_params(t->m), 1));
     if ((s = tokenize_set(t->m, &dtr, use, ntr, &t->train)) != MOSA_OK) goto fail;
     if ((s = encode_set(t, &dtr, use, ntr, o.cache_path, vhash, &t->train, "training", log, user)) != MOSA_OK) goto fail;
+    const int64_t plane = (int64_t)t->F * t->h * t->w;
+    if (o.latent_norm) {
+        float mean[VAE_MAX_LATENT], sd[VAE_MAX_LATENT];
+        latent_stats(t->train.lat, ntr, t->C, plane, mean, sd);
+        if ((s = t2v_set_latent_norm(t->m, mean, sd)) != MOSA_OK) goto fail;
+        say(log, user, "latents normalised per channel: std %.3g (channel 0) ... %.3g (channel %d)", (double)sd[0],
+            (double)sd[t->C - 1], t->C - 1);
+        for (int i = 0; i < ntr; i++) t2v_latents_normalize(t2v_get_config(t->m), t->train.lat + (size_t)i * t->nlat, plane);
+    }
     /* held-out */
     if (o.val_data) {
         if ((s = dataset_open(&dva, o.val_data, NULL, 0, o.seed)) != MOSA_OK) goto fail;
@@ -380,6 +409,7 @@ mosa_status t2v_trainer_create(t2v_trainer **out, const t2v_train_options *opts,
         if (nva < 1) { s = mosa_fail(MOSA_ERR_ARG, "t2v training: no held-out clip of %s has %d frames", o.val_data, cfg.frames); goto fail; }
         if ((s = tokenize_set(t->m, &dva, vuse, nva, &t->val)) != MOSA_OK) goto fail;
         if ((s = encode_set(t, &dva, vuse, nva, o.val_cache_path, vhash, &t->val, "held-out", log, user)) != MOSA_OK) goto fail;
+        for (int i = 0; i < nva; i++) t2v_latents_normalize(t2v_get_config(t->m), t->val.lat + (size_t)i * t->nlat, plane);
     }
     /* optimizer, EMA, RNGs, scratch */
     adamw_cfg ac = adamw_defaults(o.lr);

@@ -6,7 +6,10 @@
  *     bilinearly, longer clips cut to their first `frames` frames, shorter ones skipped). Every
  *     clip's video is encoded ONCE by the frozen VAE (vae_encode_video, the posterior mean times
  *     the scaling factor) into a latents cache file, reused on resume and by later runs when it
- *     matches (same VAE file bytes, size and clip list), re-encoded otherwise;
+ *     matches (same VAE file bytes, size and clip list), re-encoded otherwise; then with
+ *     latent_norm (default) each channel's mean and std over all training latents are measured,
+ *     stored with the model (t2v.h, latent normalisation) and every latent, training and
+ *     held-out, is normalised with them in memory (the cache keeps the VAE's latents);
  *   - text: the model's own encoder (text/encoder.h, max_len 64) with a vocabulary built from
  *     the training captions, trained jointly with the DiT; caption dropout: with probability
  *     cond_drop (0.1) a row's caption is replaced by the empty caption "" (BOS EOS), the input
@@ -51,6 +54,7 @@ typedef struct t2v_train_options {
     int dit_width, dit_layers, dit_heads, dit_patch; /* default 256, 8, 4, 2 */
     int text_width, text_layers, max_len;            /* default 128, 2, 64 */
     int buckets;                /* held-out timestep buckets, default 10 */
+    int latent_norm;            /* 1 (default): per-channel latent mean/std (above); 0: none */
 } t2v_train_options;
 
 t2v_train_options t2v_train_options_default(void);

@@ -58,8 +58,8 @@ void vae_config_format(const vae_config *c, char *buf, size_t cap) {
 static mosa_status config_check(const vae_config *c) {
     if (c->in_ch < 1 || c->in_ch > 64)
         return mosa_fail(MOSA_ERR_ARG, "vae config: in_ch %d must be in 1..64", c->in_ch);
-    if (c->latent_ch < 1 || c->latent_ch > 256)
-        return mosa_fail(MOSA_ERR_ARG, "vae config: latent_ch %d must be in 1..256", c->latent_ch);
+    if (c->latent_ch < 1 || c->latent_ch > VAE_MAX_LATENT)
+        return mosa_fail(MOSA_ERR_ARG, "vae config: latent_ch %d must be in 1..%d", c->latent_ch, VAE_MAX_LATENT);
     if (c->levels < 1 || c->levels > VAE_MAX_LEVELS)
         return mosa_fail(MOSA_ERR_ARG, "vae config: levels %d must be in 1..%d", c->levels, VAE_MAX_LEVELS);
     if (c->layers < 1 || c->layers > VAE_MAX_LAYERS)

@@ -67,6 +67,7 @@
 #include "../tensor/safetensors.h"
 
 #define VAE_MAX_LEVELS 5
+#define VAE_MAX_LATENT 256 /* largest latent_ch */
 
 typedef struct vae_config {
     int in_ch;                /* 3 */

@@ -93,6 +93,12 @@ ts = [int(t) for t in trailing_timesteps(int(sc["T"]), a.steps)]
 sf, tf = 2 ** (vc["levels"] - 1), 2 ** vc["time_levels"]
 C, Fl, h, w = dcfg.latent_ch, 1 + (size["frames"] - 1) // tf, size["H"] // sf, size["W"] // sf
 pred = sc["pred"]
+# the diffusion's per-channel latent normalisation (t2v.latents; absent in older files: 0 and 1)
+lat_mean, lat_std = torch.zeros(C), torch.ones(C)
+if "t2v.latents" in meta:
+    mean_s, std_s = meta["t2v.latents"].split(" ")
+    lat_mean = torch.tensor([float(v) for v in mean_s[len("mean="):].split(",")], dtype=torch.float32)
+    lat_std = torch.tensor([float(v) for v in std_s[len("std="):].split(",")], dtype=torch.float32)
 
 
 def run():
@@ -115,6 +121,7 @@ def run():
             x = a_p.sqrt() * x0 + (1 - a_p).sqrt() * e
             step_times.append(time.perf_counter() - s0)
         d0 = time.perf_counter()
+        x = x * lat_std.view(1, C, 1, 1, 1) + lat_mean.view(1, C, 1, 1, 1)
         video = dec(x / scaling).clamp(-1, 1)
         frames = ((video[0].permute(1, 2, 3, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
         d1 = time.perf_counter()

@@ -297,7 +297,7 @@ static void latent_stats(const float *lat, int n, int C, int64_t plane, float *m
         }
         const double sd = sqrt(s2 / cnt);
         mean[c] = (float)mu;
-        std[c] = (float)(sd > 1e-6 ? sd : 1e-6); /* a constant channel stays as it is, only shifted */
+        std[c] = (float)(sd > 1e-6 ? sd : 1.0); /* a (nearly) constant channel is only shifted */
     }
 }
 

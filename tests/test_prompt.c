@@ -113,6 +113,17 @@ static const pcase k_cases[] = {
     {"A boy marches like a soldier on the lawn.", NULL, "boy|marches|like|soldier", "lawn"},
     {"A woman faces the other way by turning around.", NULL, "woman|faces|by|turning|around", NULL},
     {"A man stretches by the window.", NULL, "man|stretches", "window"},
+    /* nouns of activity after a determiner, "of" and "with" phrases, phrasal verbs WordNet lists,
+     * "by" a motion gerund, and the subject's own verb when no motion verb is found */
+    {"A man warms up with a few jumping jacks in the gym.", NULL, "man|warms|jumping|jacks", "gym"},
+    {"A woman does a couple of squats.", "a woman does a couple of squats.", NULL, NULL},
+    {"A boy performs several stretching exercises on the beach.", NULL, "boy|performs|stretching|exercises", "beach"},
+    {"The old man gets up from a sitting position.", NULL, "man|gets|up|sitting|position", NULL},
+    {"A girl gets down off the sofa.", NULL, "girl|gets|down", NULL},
+    {"A woman greets the crowd by raising both arms.", NULL, "woman|raising|both|arms", NULL},
+    {"A man applauds loudly at the concert.", NULL, "man|applauds|loudly", "concert"},
+    {"A man just stays there without moving.", NULL, "man|stays", NULL},
+    {"A human being leaps.", "a human being leaps.", NULL, NULL},
     {NULL, NULL, NULL, NULL}};
 
 static void test_cases(void) {
@@ -172,6 +183,15 @@ static void test_errors_and_info(void) {
     TEST_COND("no motion: empty and flagged", out[0] == 0 && g_info.no_motion == 1);
     st = prompt_motion_extract(out, sizeof out, "A woman in a red dress, portrait, soft light.", &g_info);
     TEST_COND("no verb: flagged", st == MOSA_OK && g_info.no_motion == 1 && out[0] == 0);
+    st = prompt_motion_extract(out, sizeof out, "A woman in a red dress sings.", &g_info);
+    TEST_COND("the subject's verb after appearance is not taken", st == MOSA_OK && g_info.no_motion == 1 && out[0] == 0);
+    st = prompt_motion_extract(out, sizeof out, "A man sings a song on stage.", &g_info);
+    TEST_COND("a subject's verb of the mind is not a motion", st == MOSA_OK && g_info.no_motion == 1 && out[0] == 0);
+    st = prompt_motion_extract(out, sizeof out, "The audience applauds.", &g_info);
+    TEST_COND("no person, no motion verb: flagged", st == MOSA_OK && g_info.no_motion == 1 && out[0] == 0);
+    st = prompt_motion_extract(out, sizeof out, "A man applauds.", &g_info);
+    TEST_COND("a person's own verb is the motion", st == MOSA_OK && strcmp(out, "a man applauds.") == 0 &&
+                                                   g_info.n_verbs == 1 && strcmp(g_info.verbs[0].lemma, "applaud") == 0);
 
     /* info: subject, verbs and their lexicographer classes, dropped words */
     st = prompt_motion_extract(out, sizeof out,

@@ -9,6 +9,7 @@
 #include "eval/train_eval.h"
 #include "motion/library.h"
 #include "motion/t2m.h"
+#include "text/prompt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ static void eval_usage(FILE *f) {
             "  --top-k K          sample among the K likeliest tokens (default 0 = all)\n"
             "  --temperature T    sampling temperature (default 1)\n"
             "  --no-actions       skip the action accuracy\n"
+            "  --no-extract       feed the action prompts to the generator as written (default: through\n"
+            "                     the motion-prompt extraction, as mosa motion generate does)\n"
             "  --per-action       print the accuracy of every action\n"
             "  --json FILE        also write the numbers as JSON\n"
             "  --threads N        worker threads\n");
@@ -46,6 +49,7 @@ static void eval_usage(FILE *f) {
 typedef struct ev_gen {
     t2m_model *m;
     t2m_sample_options so; /* cfg scale, top-k, temperature from the command line */
+    int extract;           /* 1: the prompt goes through prompt_motion_extract first, as in generate */
 } ev_gen;
 
 static mosa_status ev_t2m_gen(void *user, const char *prompt, float seconds, uint64_t seed, float **joints, int *T) {
@@ -56,6 +60,18 @@ static mosa_status ev_t2m_gen(void *user, const char *prompt, float seconds, uin
     so.seconds = seconds > mx ? mx : seconds;
     so.seed = seed;
     return t2m_generate(m, prompt, &so, joints, T, NULL, NULL);
+}
+
+/* An action prompt, read as `mosa motion generate PROMPT` reads it: its motion part (or the
+ * default prompt when it has none), then the generator. */
+static mosa_status ev_t2m_gen_extract(void *user, const char *prompt, float seconds, uint64_t seed, float **joints,
+                                      int *T) {
+    const ev_gen *g = user;
+    if (!g->extract) return ev_t2m_gen(user, prompt, seconds, seed, joints, T);
+    char motion[PROMPT_MAX_BYTES + 64];
+    MOSA_TRY(prompt_motion_extract(motion, sizeof motion, prompt, NULL));
+    if (!motion[0]) snprintf(motion, sizeof motion, "%s", PROMPT_DEFAULT_MOTION);
+    return ev_t2m_gen(user, motion, seconds, seed, joints, T);
 }
 
 typedef struct ev_prog {
@@ -122,13 +138,14 @@ int motion_eval_main(int argc, char **argv) {
     meval_run_options o = meval_run_options_default();
     int per_action = 0;
     int64_t v64;
-    ev_gen g = {NULL, t2m_sample_options_default()};
+    ev_gen g = {NULL, t2m_sample_options_default(), 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return eval_usage(stdout), 0;
         if (!strcmp(a, "--real")) { o.real = 1; continue; }
         if (!strcmp(a, "--no-actions")) { o.actions = 0; continue; }
         if (!strcmp(a, "--per-action")) { per_action = 1; continue; }
+        if (!strcmp(a, "--no-extract")) { g.extract = 0; continue; }
         if (!v) return cli_error(cmd, "%s needs a value (see --help)", a);
         i++;
         if (!strcmp(a, "--model")) model_arg = v;
@@ -171,6 +188,8 @@ int motion_eval_main(int argc, char **argv) {
         g.m = gen;
         o.gen = ev_t2m_gen;
         o.gen_user = &g;
+        o.action_gen = ev_t2m_gen_extract;
+        o.action_gen_user = &g;
     }
     ev_prog prog = {0};
     o.progress = ev_progress;

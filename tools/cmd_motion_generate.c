@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_MOTION_PROMPT "a person stands."
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -163,7 +162,7 @@ int motion_generate_main(int argc, char **argv) {
             return cli_error(cmd, "%s", mosa_last_error());
         }
         if (info->no_motion) {
-            snprintf(motion, sizeof motion, "%s", DEFAULT_MOTION_PROMPT);
+            snprintf(motion, sizeof motion, "%s", PROMPT_DEFAULT_MOTION);
             if (!quiet) printf("no motion verb found in the prompt; using the default motion prompt \"%s\"\n", motion);
         } else if (!quiet) {
             printf("motion prompt: %s\n", motion);

@@ -785,7 +785,8 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
             }
         } else {
             meval_action_result ar;
-            s = meval_action_accuracy(&ar, ev, o->gen, o->gen_user, o->action_samples > 0 ? o->action_samples : 1,
+            s = meval_action_accuracy(&ar, ev, o->action_gen ? o->action_gen : o->gen,
+                                      o->action_gen ? o->action_gen_user : o->gen_user, o->action_samples > 0 ? o->action_samples : 1,
                                       o->seed, o->progress, o->progress_user);
             if (s != MOSA_OK) goto done;
             r->action_n = ar.prompts;

@@ -144,6 +144,10 @@ typedef struct meval_run_options {
     int action_samples;  /* motions per prompt (default 1) */
     meval_generator gen; /* needed unless real */
     void *gen_user;
+    /* for the action prompts, when set (else gen): the CLI reads them as a user's prompts,
+     * through the motion-prompt extraction, while test captions go to gen as written */
+    meval_generator action_gen;
+    void *action_gen_user;
     meval_progress progress;
     void *progress_user;
 } meval_run_options;

@@ -185,6 +185,18 @@ static int tok_closed(const tok *t) {
            in_list(t->w, k_relative);
 }
 
+/* Verb classes (of a verb's first sense) that say nothing about the body: a subject's verb in
+ * them is not taken as its motion when no motion verb is found. */
+static const char *const k_mental_class[] = {"verb.cognition", "verb.creation", "verb.emotion", "verb.perception",
+                                             "verb.possession", "verb.consumption", "verb.weather", NULL};
+/* Particles that make a phrasal verb with the verb before them ("gets up", "kneels down"). */
+static const char *const k_particle[] = {"up", "down", "out", "off", "over", "around", "round", "back", "away", NULL};
+
+static int is_motion_class(int fnum) {
+    return lexclass_is(fnum, "verb.motion") || lexclass_is(fnum, "verb.body") || lexclass_is(fnum, "verb.contact") ||
+           lexclass_is(fnum, "verb.competition");
+}
+
 static void tok_lookup(tok *t) {
     t->motion_fnum = -1;
     t->noun_fnum = t->noun_fnum2 = -1;
@@ -196,8 +208,7 @@ static void tok_lookup(tok *t) {
         int n = wn_classes(t->vlem, VERB, f, 3);
         if (!in_list(t->vlem, k_appearance_verb))
             for (int i = 0; i < n; i++)
-                if (lexclass_is(f[i], "verb.motion") || lexclass_is(f[i], "verb.body") ||
-                    lexclass_is(f[i], "verb.contact") || lexclass_is(f[i], "verb.competition")) {
+                if (is_motion_class(f[i])) {
                     t->motion_fnum = f[i];
                     break;
                 }
@@ -240,6 +251,14 @@ static int ends_with(const char *w, const char *suf) {
     return n > m && strcmp(w + n - m, suf) == 0;
 }
 
+/* 1 when token k is a motion gerund that opens a participle clause ("walks forward waving"),
+ * 0 when a determiner or a number before it makes it a modifier of a noun ("some jumping jack
+ * exercises", "from a sitting position", "several squatting exercises"). */
+static int gerund_clause_at(const tok *t, int k) {
+    if (t[k].motion_fnum < 0 || !ends_with(t[k].w, "ing")) return 0;
+    return !(k > 0 && in_list(t[k - 1].w, k_det));
+}
+
 /* ---- the extractor ---- */
 
 typedef struct ctx {
@@ -263,6 +282,7 @@ static int verb_at(const ctx *c, int i, int after_appearance) {
     if (after_subject || i == 0) return 1;
     const tok *p = &c->t[i - 1];
     if (p->punct || in_list(p->w, k_conn) || in_list(p->w, k_aux) || in_list(p->w, k_pron) || (is_person(p) && !p->is_adj)) return 1;
+    if (strcmp(p->w, "by") == 0 && ends_with(t->w, "ing")) return 1; /* the means: "greets her by waving" */
     if (in_list(p->w, k_det) || in_list(p->w, k_prep) || in_list(p->w, k_relative)) return 0;
     int inflected = strcmp(t->w, t->vlem) != 0;
     if (inflected && p->is_adv && (ends_with(p->w, "ly") || (!p->is_noun && !p->is_adj))) return 1; /* "then quickly jumps" */
@@ -286,7 +306,7 @@ static int pp_end(const ctx *c, int i) {
         const tok *t = &c->t[k];
         if (t->punct || in_list(t->w, k_conn) || in_list(t->w, k_relative)) break;
         if (in_list(t->w, k_prep) && strcmp(t->w, "of") != 0 && !(k == i + 1 && strcmp(c->t[i].w, "next") == 0)) break;
-        if (t->motion_fnum >= 0 && ends_with(t->w, "ing") && k > i + 1) break;
+        if (gerund_clause_at(c->t, k) && k > i + 1) break;
         k++;
     }
     return k;
@@ -321,7 +341,16 @@ static int pp_keep(const ctx *c, int i, int e) {
     if (strcmp(p, "like") == 0)
         return is_person(head) || lexclass_is(head->noun_fnum, "noun.act");
     if (strcmp(p, "by") == 0) return e == i + 2 && head->motion_fnum >= 0 && ends_with(head->w, "ing");
-    return 0; /* under, near, by (a place), with (no body part), during, for, ... */
+    /* the rest of the object's noun phrase: "does a set of push-ups", "a couple of jumps" */
+    if (strcmp(p, "of") == 0) return 1;
+    /* an act as the means: "strikes ahead with a kick", "warms up with a few jumping jacks" */
+    if (strcmp(p, "with") == 0) {
+        for (int k = i + 1; k < e; k++)
+            if (lexclass_is(c->t[k].noun_fnum, "noun.act") || (c->t[k].motion_fnum >= 0 && ends_with(c->t[k].w, "ing")))
+                return 1;
+        return 0;
+    }
+    return 0; /* under, near, by (a place), with (no body part or act), during, for, ... */
 }
 
 /* Consumes one motion clause starting at verb v; returns the index after it. */
@@ -350,7 +379,7 @@ static int clause(ctx *c, int v, prompt_info *info) {
             }
             return j;
         }
-        if (j > v + 1 && t->motion_fnum >= 0 && ends_with(t->w, "ing")) return j; /* "walks forward waving" */
+        if (j > v + 1 && gerund_clause_at(c->t, j)) return j; /* "walks forward waving" */
         if (in_list(t->w, k_prep)) {
             int e = pp_end(c, j);
             int k = pp_keep(c, j, e);
@@ -430,6 +459,19 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
         n++;
     }
     for (int i = 0; i < n; i++) tok_lookup(&t[i]);
+    /* a verb that is not a motion verb alone may be one with its particle, as WordNet lists the
+     * collocation: "gets up" (get_up: rise to one's feet), "settles down" */
+    for (int i = 0; i + 1 < n; i++)
+        if (t[i].is_verb && t[i].motion_fnum < 0 && !t[i + 1].punct && in_list(t[i + 1].w, k_particle) &&
+            !in_list(t[i].vlem, k_appearance_verb)) {
+            char col[2 * PROMPT_WORD_MAX];
+            int f[3];
+            snprintf(col, sizeof col, "%s_%s", t[i].vlem, t[i + 1].w);
+            if (strlen(col) >= PROMPT_WORD_MAX) continue;
+            int nf = wn_classes(col, VERB, f, 3);
+            for (int k = 0; k < nf && t[i].motion_fnum < 0; k++)
+                if (is_motion_class(f[k])) t[i].motion_fnum = f[k];
+        }
 
     ctx c = {t, n, -1, 1};
     /* the subject: the first person noun phrase */
@@ -442,6 +484,11 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
                 if (t[j].punct || in_list(t[j].w, k_prep) || in_list(t[j].w, k_conn) || t[j].motion_fnum >= 0) break;
                 s0 = j;
                 if (in_list(t[j].w, k_det)) break;
+            }
+            /* "a human being" */
+            if (i + 1 < n && strcmp(t[i].w, "human") == 0 && strcmp(t[i + 1].w, "being") == 0) {
+                s1 = i + 1;
+                c.subj_head = i + 1;
             }
             /* "a man and a woman": a second person joined by "and" */
             if (i + 2 < n && strcmp(t[i + 1].w, "and") == 0) {
@@ -464,6 +511,7 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
     if (c.subj_head >= 0 && start < n && in_list(t[start].w, k_appearance_open)) after_appearance = 1;
     if (c.subj_head >= 0 && start < n && t[start].punct && start + 1 < n && in_list(t[start + 1].w, k_appearance_open))
         after_appearance = 1;
+    const int had_appearance = after_appearance;
     int nclauses = 0;
     for (int i = start; i < n;) {
         if (c.first_clause && after_appearance && i > start && t[i].punct && strcmp(t[i].w, ",") != 0)
@@ -490,6 +538,31 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
         if (t[i].why && strcmp(t[i].why, "dropped") == 0)
             t[i].why = c.first_clause && after_appearance ? "appearance" : c.subj_head >= 0 && i < c.subj_head ? "before the subject" : "not motion";
         i++;
+    }
+    /* No motion verb, but the subject does something: its own verb, right after it (past
+     * adverbs and auxiliaries), is what the person does ("applauds enthusiastically", "remains
+     * motionless", "assumes the warrior stance"): the motion model reads it (through WordNet
+     * when it does not know it) instead of the default prompt. Not a verb of the mind
+     * (k_mental_class: "sings", "thinks", "reads" keep the default). */
+    if (nclauses == 0 && c.subj_head >= 0 && !had_appearance) {
+        int j = start, aux = 0;
+        while (j < n && j < start + 3 && !t[j].punct &&
+               (in_list(t[j].w, k_aux) || (t[j].is_adv && !t[j].is_verb && !tok_closed(&t[j])))) {
+            aux |= in_list(t[j].w, k_aux);
+            j++;
+        }
+        if (j < n && !t[j].punct && t[j].is_verb && !tok_closed(&t[j]) && !in_list(t[j].vlem, k_appearance_verb) &&
+            (strcmp(t[j].w, t[j].vlem) != 0 || aux)) {
+            int f[1];
+            if (wn_classes(t[j].vlem, VERB, f, 1) == 1 && !in_list(lexfiles[f[0]], k_mental_class)) {
+                t[j].motion_fnum = f[0];
+                for (int q = start; q < j; q++)
+                    if (in_list(t[q].w, k_aux)) keep(&c, q, "auxiliary");
+                clause(&c, j, info);
+                t[j].why = "the subject's verb";
+                nclauses++;
+            }
+        }
     }
 
     int overflow = 0;

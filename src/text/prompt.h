@@ -28,6 +28,8 @@
 #define PROMPT_MAX_WORDS 1024 /* tokens (words and punctuation) a prompt can hold */
 #define PROMPT_MAX_VERBS 32   /* motion verbs reported in prompt_info */
 #define PROMPT_WORD_MAX 48    /* bytes of one reported word (longer words are cut) */
+/* What the structure branch generates when a prompt has no motion in it. */
+#define PROMPT_DEFAULT_MOTION "a person stands."
 
 /* One token of the prompt and what happened to it. */
 typedef struct prompt_word {

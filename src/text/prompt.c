@@ -541,9 +541,9 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
     }
     /* No motion verb, but the subject does something: its own verb, right after it (past
      * adverbs and auxiliaries), is what the person does ("applauds enthusiastically", "remains
-     * motionless", "assumes the warrior stance"): the motion model reads it (through WordNet
+     * motionless"): the motion model reads it (through WordNet
      * when it does not know it) instead of the default prompt. Not a verb of the mind
-     * (k_mental_class: "sings", "thinks", "reads" keep the default). */
+     * (k_mental_class: "sings", "thinks", "assumes the warrior stance" keep the default). */
     if (nclauses == 0 && c.subj_head >= 0 && !had_appearance) {
         int j = start, aux = 0;
         while (j < n && j < start + 3 && !t[j].punct &&

@@ -49,7 +49,6 @@ static void eval_usage(FILE *f) {
 typedef struct ev_gen {
     t2m_model *m;
     t2m_sample_options so; /* cfg scale, top-k, temperature from the command line */
-    int extract;           /* 1: the prompt goes through prompt_motion_extract first, as in generate */
 } ev_gen;
 
 static mosa_status ev_t2m_gen(void *user, const char *prompt, float seconds, uint64_t seed, float **joints, int *T) {
@@ -66,8 +65,6 @@ static mosa_status ev_t2m_gen(void *user, const char *prompt, float seconds, uin
  * default prompt when it has none), then the generator. */
 static mosa_status ev_t2m_gen_extract(void *user, const char *prompt, float seconds, uint64_t seed, float **joints,
                                       int *T) {
-    const ev_gen *g = user;
-    if (!g->extract) return ev_t2m_gen(user, prompt, seconds, seed, joints, T);
     char motion[PROMPT_MAX_BYTES + 64];
     MOSA_TRY(prompt_motion_extract(motion, sizeof motion, prompt, NULL));
     if (!motion[0]) snprintf(motion, sizeof motion, "%s", PROMPT_DEFAULT_MOTION);
@@ -138,14 +135,15 @@ int motion_eval_main(int argc, char **argv) {
     meval_run_options o = meval_run_options_default();
     int per_action = 0;
     int64_t v64;
-    ev_gen g = {NULL, t2m_sample_options_default(), 1};
+    ev_gen g = {NULL, t2m_sample_options_default()};
+    int extract = 1; /* action prompts through prompt_motion_extract, as in generate */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return eval_usage(stdout), 0;
         if (!strcmp(a, "--real")) { o.real = 1; continue; }
         if (!strcmp(a, "--no-actions")) { o.actions = 0; continue; }
         if (!strcmp(a, "--per-action")) { per_action = 1; continue; }
-        if (!strcmp(a, "--no-extract")) { g.extract = 0; continue; }
+        if (!strcmp(a, "--no-extract")) { extract = 0; continue; }
         if (!v) return cli_error(cmd, "%s needs a value (see --help)", a);
         i++;
         if (!strcmp(a, "--model")) model_arg = v;
@@ -188,8 +186,10 @@ int motion_eval_main(int argc, char **argv) {
         g.m = gen;
         o.gen = ev_t2m_gen;
         o.gen_user = &g;
-        o.action_gen = ev_t2m_gen_extract;
-        o.action_gen_user = &g;
+        if (extract) { /* else the action prompts go to gen as written */
+            o.action_gen = ev_t2m_gen_extract;
+            o.action_gen_user = &g;
+        }
     }
     ev_prog prog = {0};
     o.progress = ev_progress;

@@ -352,6 +352,25 @@ static void test_training(void) {
                rep.top[0], rep.action_acc, rep.action_n);
         TEST_COND("every prompt generated and classified", rep.action_n == prompts);
         TEST_COND("generated: numbers finite", isfinite(rep.fid) && rep.fid >= 0 && rep.action_acc >= 0);
+        int covered = 0;
+        for (int a = 0; a < motion_action_count(); a++) covered += rep.heldout_per_action[a] >= 0;
+        printf("  held-out phrasings: accuracy %.3f over %d motions, %d actions covered\n", rep.heldout_acc,
+               rep.heldout_n, covered);
+        TEST_COND("held-out-phrasing captions generated and classified",
+                  rep.heldout_n > 0 && rep.heldout_n <= MEVAL_HELDOUT_CAPTIONS * motion_action_count() &&
+                      rep.heldout_acc >= 0 && rep.heldout_acc <= 1 && covered > motion_action_count() / 2);
+        /* an explicit prompt set: the hand-written one gives what NULL gives; an empty action is -1 */
+        action_prompt_set *set = calloc(1, sizeof *set);
+        action_prompt_set_handwritten(set);
+        meval_action_result r1, r2;
+        TEST_COND("action accuracy, default set", meval_action_accuracy(&r1, &m, NULL, fake_gen, NULL, 1, 3, NULL, NULL) == MOSA_OK);
+        set->count[MOTION_JUMP] = 0;
+        TEST_COND("action accuracy, explicit set", meval_action_accuracy(&r2, &m, set, fake_gen, NULL, 1, 3, NULL, NULL) == MOSA_OK);
+        int same = r2.prompts == r1.prompts - action_prompt_count(MOTION_JUMP) && r2.per_action[MOTION_JUMP] == -1;
+        for (int a = 0; a < motion_action_count(); a++)
+            if (a != MOTION_JUMP) same &= r1.per_action[a] == r2.per_action[a];
+        TEST_COND("explicit set: same results, the emptied action unmeasured", same);
+        free(set);
         meval_free(&m2);
         meval_free(&m);
     }

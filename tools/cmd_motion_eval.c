@@ -27,7 +27,8 @@ static void eval_usage(FILE *f) {
             "  text-to-motion metrics as the HumanML3D evaluation defines them, on the procedural test split\n"
             "  (captions phrased differently from training): FID, R-precision top-1/2/3, MM-Dist,\n"
             "  diversity (evaluator embeddings), bone-length variance, foot skating, ground penetration,\n"
-            "  jerk, and action accuracy of hand-written prompts (the evaluator's classifier decides)\n"
+            "  jerk, and action accuracy (the evaluator's classifier decides) of hand-written prompts and\n"
+            "  of test captions in each action's held-out phrasing (3 per action)\n"
             "options:\n"
             "  --model FILE       the generator (default models/motion/t2m.safetensors)\n"
             "  --evaluator FILE   the evaluator (default models/motion/evaluator.safetensors)\n"
@@ -41,7 +42,7 @@ static void eval_usage(FILE *f) {
             "  --no-actions       skip the action accuracy\n"
             "  --no-extract       feed the action prompts to the generator as written (default: through\n"
             "                     the motion-prompt extraction, as mosa motion generate does)\n"
-            "  --per-action       print the accuracy of every action\n"
+            "  --per-action       print the accuracy of every action, with its most frequent confusion\n"
             "  --json FILE        also write the numbers as JSON\n"
             "  --threads N        worker threads\n");
 }
@@ -119,7 +120,16 @@ static mosa_status ev_write_json(const char *path, const meval_report *r, const 
         J("  \"action_accuracy\": %.6g,\n  \"action_motions\": %d,\n  \"per_action\": {", r->action_acc, r->action_n);
         for (int a = 0; a < motion_action_count(); a++)
             J("%s\n    \"%s\": %.6g", a ? "," : "", motion_action_name(a), r->per_action[a]);
-        J("\n  }\n");
+        J("\n  },\n");
+        if (r->heldout_n > 0) {
+            J("  \"action_accuracy_heldout_phrasings\": %.6g,\n  \"heldout_motions\": %d,\n  \"heldout_per_action\": {",
+              r->heldout_acc, r->heldout_n);
+            for (int a = 0; a < motion_action_count(); a++)
+                J("%s\n    \"%s\": %.6g", a ? "," : "", motion_action_name(a), r->heldout_per_action[a]);
+            J("\n  }\n");
+        } else {
+            J("  \"action_accuracy_heldout_phrasings\": null\n");
+        }
     } else {
         J("  \"action_accuracy\": null\n");
     }
@@ -216,15 +226,30 @@ int motion_eval_main(int argc, char **argv) {
     printf("(diversity of the real reference motions: %.4f; R-precision over %d items; units: BoneVar m^2, Skate m/s, "
            "Penetr m, Jerk m/s^3)\n",
            r.diversity_real, r.rprec_used);
-    if (per_action && r.action_n > 0)
-        for (int a = 0; a < motion_action_count(); a++)
+    if (r.heldout_n > 0)
+        printf("action accuracy: hand-written prompts %.3f (%d motions%s), test captions in held-out phrasings %.3f "
+               "(%d motions)\n",
+               r.action_acc, r.action_n, extract ? ", through the motion-prompt extraction" : ", as written",
+               r.heldout_acc, r.heldout_n);
+    if (per_action && r.action_n > 0) {
+        if (r.heldout_n > 0) printf("  %-18s %-38s %s\n", "action", "hand-written prompts", "held-out phrasings");
+        for (int a = 0; a < motion_action_count(); a++) {
+            char c1[64] = "-", c2[64] = "";
             if (r.per_action[a] >= 0) {
                 int c = r.confusion_top[a];
-                if (c >= 0 && c != a)
-                    printf("  %-18s %.3f   (most often made as %s)\n", motion_action_name(a), r.per_action[a],
-                           motion_action_name(c));
-                else printf("  %-18s %.3f\n", motion_action_name(a), r.per_action[a]);
+                if (c >= 0 && c != a) snprintf(c1, sizeof c1, "%.3f (most often %s)", r.per_action[a], motion_action_name(c));
+                else snprintf(c1, sizeof c1, "%.3f", r.per_action[a]);
             }
+            if (r.heldout_n > 0) {
+                int c = r.heldout_confusion_top[a];
+                if (r.heldout_per_action[a] < 0) snprintf(c2, sizeof c2, "-");
+                else if (c >= 0 && c != a)
+                    snprintf(c2, sizeof c2, "%.3f (most often %s)", r.heldout_per_action[a], motion_action_name(c));
+                else snprintf(c2, sizeof c2, "%.3f", r.heldout_per_action[a]);
+            }
+            printf("  %-18s %-38s %s\n", motion_action_name(a), c1, c2);
+        }
+    }
     if (json && (s = ev_write_json(json, &r, model_arg ? model_arg : model_path, ev_path, o.seed)) != MOSA_OK) {
         t2m_free(gen);
         meval_free(&ev);

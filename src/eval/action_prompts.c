@@ -105,16 +105,32 @@ const char *action_prompt(int action, int i) {
     return ap_table[action][i];
 }
 
-mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev, meval_generator gen, void *gen_user,
-                                  int samples, uint64_t seed, meval_progress progress, void *progress_user) {
+void action_prompt_set_handwritten(action_prompt_set *s) {
+    memset(s, 0, sizeof *s);
+    s->n_actions = MOTION_ACTION_COUNT;
+    for (int a = 0; a < MOTION_ACTION_COUNT; a++) {
+        s->count[a] = action_prompt_count(a);
+        for (int i = 0; i < s->count[a]; i++) s->prompt[a][i] = ap_table[a][i];
+    }
+}
+
+mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev, const action_prompt_set *set,
+                                  meval_generator gen, void *gen_user, int samples, uint64_t seed,
+                                  meval_progress progress, void *progress_user) {
     memset(r, 0, sizeof *r);
     const int A = motion_action_count();
-    if (!ev || !gen || samples < 1 || A > 256 || ev->cfg.n_actions != A)
-        return mosa_fail(MOSA_ERR_ARG, "meval_action_accuracy: bad arguments (samples %d, %d classes for %d actions)",
-                         samples, ev ? ev->cfg.n_actions : 0, A);
+    action_prompt_set handwritten; /* ~17 KB of pointers */
+    if (!set) {
+        action_prompt_set_handwritten(&handwritten);
+        set = &handwritten;
+    }
+    if (!ev || !gen || samples < 1 || A > 256 || ev->cfg.n_actions != A || set->n_actions != A)
+        return mosa_fail(MOSA_ERR_ARG, "meval_action_accuracy: bad arguments (samples %d, %d classes and %d prompt "
+                                       "sets for %d actions)",
+                         samples, ev ? ev->cfg.n_actions : 0, set->n_actions, A);
     r->n_actions = A;
     int total = 0;
-    for (int a = 0; a < A; a++) total += action_prompt_count(a) * samples;
+    for (int a = 0; a < A; a++) total += set->count[a] * samples;
     float *emb = mosa_malloc(sizeof(float) * ev->cfg.dim), *logits = mosa_malloc(sizeof(float) * A);
     int *votes = mosa_calloc((size_t)A, sizeof(int));
     if (!emb || !logits || !votes) {
@@ -130,18 +146,19 @@ mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev,
         int ok = 0, n = 0;
         float sec = motion_action_min_seconds(a) + 1.0f;
         if (sec < 4.0f) sec = 4.0f;
-        for (int i = 0; i < action_prompt_count(a) && s == MOSA_OK; i++)
+        for (int i = 0; i < set->count[a] && s == MOSA_OK; i++)
             for (int k = 0; k < samples; k++) {
+                const char *prompt = set->prompt[a][i];
                 float *J = NULL;
                 int T = 0;
-                s = gen(gen_user, action_prompt(a, i), sec, seed + (uint64_t)k, &J, &T);
+                s = gen(gen_user, prompt, sec, seed + (uint64_t)k, &J, &T);
                 if (s != MOSA_OK) {
-                    mosa_fail_context(s, "generating '%s'", action_prompt(a, i));
+                    mosa_fail_context(s, "generating '%s'", prompt);
                     break;
                 }
                 if (T < 2) {
                     mosa_free(J);
-                    s = mosa_fail(MOSA_ERR_INTERNAL, "the generator made %d frames for '%s'", T, action_prompt(a, i));
+                    s = mosa_fail(MOSA_ERR_INTERNAL, "the generator made %d frames for '%s'", T, prompt);
                     break;
                 }
                 float *feat = mosa_malloc(sizeof(float) * (size_t)(T - 1) * MOTION_FEAT);
@@ -160,7 +177,7 @@ mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev,
                 n++;
                 if (progress) progress(progress_user, "action accuracy", ++done, total);
             }
-        r->per_action[a] = n ? (double)ok / n : 0;
+        r->per_action[a] = n ? (double)ok / n : -1;
         r->prompts += n;
         r->correct += ok;
         int top = -1;

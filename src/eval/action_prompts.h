@@ -18,18 +18,31 @@ int action_prompt_count(int action);
 /* Prompt i of an action (lower case, one phrase), or NULL if out of range. */
 const char *action_prompt(int action, int i);
 
+/* Prompts per action for the accuracy check: the hand-written ones above, or others (the CLI
+ * also measures captions in each action's held-out phrasing, motion_eval.h). Pointers only; the
+ * strings belong to whoever filled the set. */
+typedef struct action_prompt_set {
+    int n_actions;
+    int count[256];
+    const char *prompt[256][ACTION_PROMPTS_MAX];
+} action_prompt_set;
+
+/* Fills s with this file's hand-written prompts. */
+void action_prompt_set_handwritten(action_prompt_set *s);
+
 typedef struct meval_action_result {
     int n_actions;
     int prompts;                       /* motions generated and classified in all */
     int correct;
-    double per_action[256];            /* accuracy of each action (prompts x samples) */
+    double per_action[256];            /* accuracy of each action (prompts x samples); -1 = no prompt */
     int confusion_top[256];            /* most frequent wrong prediction of each action, -1 = none */
 } meval_action_result;
 
-/* Generates `samples` motions (seeds seed, seed+1, ...) for every prompt of every action, each
- * max(4 s, the action's minimum length + 1 s) long, classifies them with the evaluator and
- * fills r. */
-mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev, meval_generator gen, void *gen_user,
-                                  int samples, uint64_t seed, meval_progress progress, void *progress_user);
+/* Generates `samples` motions (seeds seed, seed+1, ...) for every prompt of every action of the
+ * set (NULL = the hand-written prompts), each max(4 s, the action's minimum length + 1 s) long,
+ * classifies them with the evaluator and fills r. */
+mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev, const action_prompt_set *set,
+                                  meval_generator gen, void *gen_user, int samples, uint64_t seed,
+                                  meval_progress progress, void *progress_user);
 
 #endif /* MOSA_EVAL_ACTION_PROMPTS_H */

@@ -668,6 +668,8 @@ meval_run_options meval_run_options_default(void) {
 }
 
 #define MEVAL_SECOND_DRAW 0x9E3779B97F4A7C15ull
+#define MEVAL_HELDOUT_DRAW 0xC2B2AE3D27D4EB4Full
+#define MEVAL_HELDOUT_DRAW_PER_ACTION 12 /* single-action items drawn per action, to find 3 of most */
 
 mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_options *o) {
     memset(r, 0, sizeof *r);
@@ -676,7 +678,7 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
     const int n = o->n, D = ev->cfg.dim, A = ev->cfg.n_actions;
     r->n = n;
     r->real = o->real;
-    motion_corpus ref = {0}, second = {0};
+    motion_corpus ref = {0}, second = {0}, heldout = {0};
     float **feats = mosa_calloc((size_t)n, sizeof *feats);
     int *lens = mosa_calloc((size_t)n, sizeof *lens);
     const char **caps = mosa_calloc((size_t)n, sizeof *caps);
@@ -785,15 +787,45 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
             }
         } else {
             meval_action_result ar;
-            s = meval_action_accuracy(&ar, ev, o->action_gen ? o->action_gen : o->gen,
-                                      o->action_gen ? o->action_gen_user : o->gen_user, o->action_samples > 0 ? o->action_samples : 1,
-                                      o->seed, o->progress, o->progress_user);
+            const int samples = o->action_samples > 0 ? o->action_samples : 1;
+            s = meval_action_accuracy(&ar, ev, NULL, o->action_gen ? o->action_gen : o->gen,
+                                      o->action_gen ? o->action_gen_user : o->gen_user, samples, o->seed, o->progress,
+                                      o->progress_user);
             if (s != MOSA_OK) goto done;
             r->action_n = ar.prompts;
             r->action_acc = ar.prompts ? (double)ar.correct / ar.prompts : 0;
             for (int a = 0; a < A && a < 256; a++) {
                 r->per_action[a] = ar.per_action[a];
                 r->confusion_top[a] = ar.confusion_top[a];
+            }
+            /* captions in each action's held-out phrasing: a third test draw of single actions */
+            action_prompt_set *hs = mosa_calloc(1, sizeof *hs);
+            if (!hs) {
+                s = MOSA_ERR_NOMEM;
+                goto done;
+            }
+            motion_corpus_options ho = motion_corpus_options_default(MEVAL_HELDOUT_DRAW_PER_ACTION * A,
+                                                                     o->seed ^ MEVAL_HELDOUT_DRAW, MOTION_SPLIT_TEST);
+            ho.sequence_share = 0;
+            if ((s = motion_corpus_procedural(&heldout, &ho)) != MOSA_OK) {
+                mosa_free(hs);
+                goto done;
+            }
+            hs->n_actions = A;
+            for (int i = 0; i < heldout.n; i++) {
+                int a = heldout.items[i].action;
+                if (a >= 0 && a < A && a < 256 && hs->count[a] < MEVAL_HELDOUT_CAPTIONS)
+                    hs->prompt[a][hs->count[a]++] = heldout.items[i].caption[0];
+            }
+            s = meval_action_accuracy(&ar, ev, hs, o->gen, o->gen_user, samples, o->seed, o->progress,
+                                      o->progress_user);
+            mosa_free(hs);
+            if (s != MOSA_OK) goto done;
+            r->heldout_n = ar.prompts;
+            r->heldout_acc = ar.prompts ? (double)ar.correct / ar.prompts : 0;
+            for (int a = 0; a < A && a < 256; a++) {
+                r->heldout_per_action[a] = ar.per_action[a];
+                r->heldout_confusion_top[a] = ar.confusion_top[a];
             }
         }
     }
@@ -811,5 +843,6 @@ done:
     mosa_free(logits);
     motion_corpus_free(&ref);
     motion_corpus_free(&second);
+    motion_corpus_free(&heldout);
     return s;
 }

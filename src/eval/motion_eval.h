@@ -167,13 +167,23 @@ typedef struct meval_report {
     double action_acc;
     double per_action[256];
     int confusion_top[256]; /* most frequent wrong prediction per action (generated mode), -1 = none */
+    /* generated mode: the same check on test-split captions (each action's held-out phrasing,
+     * MEVAL_HELDOUT_CAPTIONS per action, given to gen as written): the text side's
+     * generalisation to new wording, measured on the corpus's own held-out split */
+    int heldout_n;       /* classified motions (0 = not measured) */
+    double heldout_acc;
+    double heldout_per_action[256]; /* -1 = no caption of that action */
+    int heldout_confusion_top[256];
 } meval_report;
+
+#define MEVAL_HELDOUT_CAPTIONS 3
 
 /* Draws n test-split items (the real reference). Generated mode: one motion per item from one
  * of its captions, as long as the real one; real mode: a second, disjoint test draw stands for
  * the "generated" set (so FID is real vs real). Then FID, R-precision, MM-Dist, diversity,
  * physical checks and (if asked) action accuracy: generated mode classifies the motions of
- * action_prompts.h's prompts; real mode classifies the single-action items of the second draw. */
+ * action_prompts.h's prompts and of held-out-phrasing captions; real mode classifies the
+ * single-action items of the second draw. */
 mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_options *o);
 
 #endif /* MOSA_EVAL_MOTION_EVAL_H */

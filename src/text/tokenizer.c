@@ -19,6 +19,15 @@
 #define VOCAB_MAX_BYTES (64u << 20)
 #define TOK_CACHE_MAX 65536 /* OOV mappings remembered per vocabulary */
 #define TOK_HYPER_LEVELS 3
+#define TOK_READING_MAX 4 /* tokens one OOV word may become (a definition reading) */
+
+/* What an out-of-vocabulary word is read as: 1 id (or TEXT_UNK), or up to TOK_READING_MAX for a
+ * definition reading. */
+typedef struct tok_reading {
+    int n;
+    int ids[TOK_READING_MAX];
+    text_map_kind how;
+} tok_reading;
 
 static const char *const k_specials[TEXT_SPECIALS] = {"<pad>", "<unk>", "<bos>", "<eos>"};
 static const int k_pos[4] = {VERB, NOUN, ADJ, ADV};
@@ -94,7 +103,9 @@ struct text_vocab {
     /* behind g_wn_lock: */
     int lemma_ready;
     smap lemmas;   /* "v:run" -> id */
-    smap cache;    /* oov word -> id * 8 + kind */
+    smap cache;    /* oov word -> index into readings */
+    tok_reading *readings;
+    int nreadings, capreadings;
 };
 
 static pthread_mutex_t g_wn_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -109,6 +120,7 @@ void text_vocab_free(text_vocab *v) {
     smap_free(&v->index);
     smap_free(&v->lemmas);
     smap_free(&v->cache);
+    mosa_free(v->readings);
     mosa_free(v);
 }
 
@@ -614,8 +626,101 @@ static int wn__is_person(const char *lemma, int first_only) {
     return hit;
 }
 
-/* The mapping of an OOV word (lower case). */
-static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
+/* Words of a definition that carry no motion of their own (articles, pronouns, conjunctions,
+ * prepositions of relation): a closed class of English, not a list of motions. Prepositions of
+ * direction ("up", "down", "forward") are kept: "ascend" is "travel up". */
+static const char *const k_gloss_skip[] = {
+    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "into", "on", "onto", "at", "by", "with", "without",
+    "for", "from", "as", "than", "before", "after", "during", "while", "until", "then", "that", "which", "who", "whom", "whose", "this", "these", "those", "it", "its", "one",
+    "one's", "ones", "someone", "someone's", "something", "somebody", "oneself", "be", "is", "are", "was", "being",
+    "have", "has", "having", "do", "does", "so", "such", "if", "not", "no", "usually", "often", "especially", "e",
+    "g", "etc", "very", "some", "any", "other", "another", "make", "cause", "give"};
+
+static int wn__gloss_skip(const char *w) {
+    for (size_t i = 0; i < sizeof k_gloss_skip / sizeof *k_gloss_skip; i++)
+        if (!strcmp(w, k_gloss_skip[i])) return 1;
+    return 0;
+}
+
+/* A gloss word -> vocabulary id: itself, else through the lemma index (any part of speech, verbs
+ * first); -1 if neither. No synonyms or hypernyms: a definition is read literally. */
+static int wn__gloss_word(const text_vocab *v, const char *w) {
+    int id = text_vocab_find(v, w);
+    if (id >= 0) return id;
+    char lem[8][TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
+    for (int p = 0; p < 4; p++) {
+        int nl = wn__lemmas(w, k_pos[p], lem, 8);
+        for (int k = 0; k < nl; k++) {
+            lemma_key(key, sizeof key, k_pos[p], lem[k]);
+            if ((id = smap_get(&v->lemmas, key)) >= 0) return id;
+        }
+    }
+    return -1;
+}
+
+/* The definition reading of lemma (pos): the vocabulary words among the content words of the
+ * first clause (up to ',' ';' or an example) of its first (most frequent) sense's gloss
+ * ("move very fast; \"The runner...\"" -> "moves fast"), in order, without repeats, at most TOK_READING_MAX. Returns how many. */
+static int wn__gloss(const text_vocab *v, const char *lemma, int pos, int *ids) {
+    char buf[TEXT_WORD_MAX];
+    snprintf(buf, sizeof buf, "%s", lemma);
+    IndexPtr ix = index_lookup(buf, pos);
+    if (!ix) return 0;
+    SynsetPtr sy = ix->off_cnt > 0 ? read_synset(pos, (long)ix->offset[0], "") : NULL;
+    free_index(ix);
+    if (!sy) return 0;
+    int n = 0;
+    const char *d = sy->defn ? sy->defn : "";
+    if (*d == '(') d++;
+    char w[TEXT_WORD_MAX];
+    int wl = 0;
+    for (;; d++) {
+        char ch = *d;
+        int letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch == '\'' && wl > 0);
+        if (letter) {
+            if (wl < TEXT_WORD_MAX - 1) w[wl++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+            continue;
+        }
+        if (wl > 0) {
+            w[wl] = 0;
+            wl = 0;
+            int id = wn__gloss_skip(w) ? -1 : wn__gloss_word(v, w);
+            int dup = id < 0;
+            for (int k = 0; k < n && !dup; k++) dup = ids[k] == id;
+            if (!dup && n < TOK_READING_MAX) ids[n++] = id;
+        }
+        if (!ch || ch == ';' || ch == ',' || ch == '"' || ch == ')' || n == TOK_READING_MAX) break;
+    }
+    free_synset(sy);
+    return n;
+}
+
+/* Tag count (frequency in WordNet's sense-tagged corpus) of the first sense of lemma in pos. */
+static int wn__first_count(const char *lemma, int pos) {
+    char buf[TEXT_WORD_MAX];
+    snprintf(buf, sizeof buf, "%s", lemma);
+    IndexPtr ix = index_lookup(buf, pos);
+    if (!ix) return 0;
+    int c = ix->off_cnt > 0 ? GetTagcnt(ix, 1) : 0;
+    free_index(ix);
+    return c;
+}
+
+/* 1 when part of speech p (index into k_pos) is the word's most frequent use: the first sense
+ * of its first lemma is tagged at least as often as any other part of speech's ("sky" is a
+ * noun: its verb sense "throw with a light motion" is not what a prompt means). */
+static int wn__dominant(char lems[4][8][TEXT_WORD_MAX], const int nl[4], int p) {
+    int mine = wn__first_count(lems[p][0], k_pos[p]);
+    for (int q = 0; q < 4; q++)
+        if (q != p && nl[q] > 0 && wn__first_count(lems[q][0], k_pos[q]) > mine) return 0;
+    return 1;
+}
+
+/* The reading of an OOV word (lower case). */
+static void wn__map(const text_vocab *v, const char *word, tok_reading *r) {
+    r->n = 1;
+    text_map_kind *how = &r->how;
+    r->ids[0] = TEXT_UNK;
     char lem[8][TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
     int nl[4];
     char lems[4][8][TEXT_WORD_MAX];
@@ -628,7 +733,8 @@ static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
             int id = smap_get(&v->lemmas, key);
             if (id >= 0) {
                 *how = TEXT_MAP_LEMMA;
-                return id;
+                r->ids[0] = id;
+                return;
             }
         }
     }
@@ -643,35 +749,52 @@ static int wn__map(const text_vocab *v, const char *word, text_map_kind *how) {
         for (int k = 0; k < nl[1]; k++)
             if (wn__is_person(lems[1][k], other_pos)) {
                 *how = TEXT_MAP_HYPERNYM;
-                return person_id;
+                r->ids[0] = person_id;
+                return;
             }
-    /* 2. synonyms, 3. hypernyms up to 3 levels: part of speech by part of speech (verbs first:
-     * a motion word that can be a verb is read as one), each level over every sense */
+    /* 2. synonyms, 3. the definition, 4. hypernyms up to 3 levels: part of speech by part of
+     * speech (verbs first: a motion word that can be a verb is read as one), each level over
+     * every sense. A synonym is the same meaning; a definition keeps what a hypernym drops
+     * ("stomps" is "walks heavily", its hypernym only "walks"). */
     int found = -1;
     for (int p = 0; p < 4 && found < 0; p++)
         for (int level = k_pos[p] == NOUN ? -1 : 0; level <= TOK_HYPER_LEVELS && found < 0; level++) {
             /* nouns: synonyms, then one step down ("staircase" -> "stairs"), then up */
             int lv = k_pos[p] == NOUN && level <= 0 ? (level == -1 ? 0 : -1) : level;
             *how = lv > 0 ? TEXT_MAP_HYPERNYM : lv < 0 ? TEXT_MAP_HYPONYM : TEXT_MAP_SYNONYM;
+            if (lv == 1 && k_pos[p] != NOUN && nl[p] > 0 && wn__dominant(lems, nl, p)) {
+                int g = wn__gloss(v, lems[p][0], k_pos[p], r->ids);
+                if (g > 0) {
+                    r->n = g;
+                    *how = TEXT_MAP_GLOSS;
+                    return;
+                }
+            }
             for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], k_pos[p], lv);
         }
     if (found < 0) *how = TEXT_MAP_UNKNOWN;
-    return found;
+    r->ids[0] = found >= 0 ? found : TEXT_UNK;
 }
 
-/* id and kind of an OOV word, cached. Caller holds g_wn_lock. */
-static mosa_status tok__oov(text_vocab *v, const char *word, int *id, text_map_kind *how) {
+/* The reading of an OOV word, cached. Caller holds g_wn_lock. */
+static mosa_status tok__oov(text_vocab *v, const char *word, tok_reading *r) {
     int c = smap_get(&v->cache, word);
     if (c >= 0) {
-        *id = c / 8;
-        *how = (text_map_kind)(c % 8);
+        *r = v->readings[c];
         return MOSA_OK;
     }
     MOSA_TRY(wn__init());
     MOSA_TRY(wn__lemma_index(v));
-    int m = wn__map(v, word, how);
-    *id = m >= 0 ? m : TEXT_UNK;
-    if (v->cache.n < TOK_CACHE_MAX) smap_put(&v->cache, word, *id * 8 + (int)*how); /* a failed put only loses the cache */
+    wn__map(v, word, r);
+    if (v->cache.n < TOK_CACHE_MAX) { /* a failed insert only loses the cache */
+        if (v->nreadings == v->capreadings) {
+            int cap = v->capreadings ? 2 * v->capreadings : 256;
+            tok_reading *g = mosa_realloc(v->readings, sizeof *g * (size_t)cap);
+            if (g) v->readings = g, v->capreadings = cap;
+        }
+        if (v->nreadings < v->capreadings && smap_put(&v->cache, word, v->nreadings) == 0)
+            v->readings[v->nreadings++] = *r;
+    }
     return MOSA_OK;
 }
 
@@ -731,9 +854,9 @@ int text_vocab_paraphrase_ids(const text_vocab *v, const char *word, int32_t *id
         /* each out-of-vocabulary neighbour, read as text_tokenize reads it */
         for (int c = 0; c < nc && st == MOSA_OK && n < max; c++) {
             if (smap_get(&v->index, cand[c]) >= 0) continue; /* a word of its own */
-            int id;
-            text_map_kind how;
-            st = tok__oov((text_vocab *)v, cand[c], &id, &how);
+            tok_reading rd;
+            st = tok__oov((text_vocab *)v, cand[c], &rd);
+            int id = rd.ids[0]; /* a definition reading contributes its first word */
             if (st != MOSA_OK || id == self) continue;
             int dup = 0;
             for (int k = 0; k < n && !dup; k++) dup = ids[k] == id;
@@ -751,6 +874,7 @@ const char *text_map_kind_name(text_map_kind how) {
     case TEXT_MAP_SYNONYM: return "WordNet synonym";
     case TEXT_MAP_HYPERNYM: return "WordNet hypernym";
     case TEXT_MAP_HYPONYM: return "WordNet hyponym";
+    case TEXT_MAP_GLOSS: return "WordNet definition";
     case TEXT_MAP_UNKNOWN: break;
     }
     return "unknown";
@@ -769,60 +893,74 @@ typedef struct tok_ctx {
     char logged[16][TEXT_WORD_MAX];
     int nlogged;
     char prev_oov[TEXT_WORD_MAX]; /* the previous word when it was out of vocabulary, else "" */
+    int prev_n;                   /* the tokens its reading added */
 } tok_ctx;
 
 /* Two out-of-vocabulary words in a row that WordNet knows as one noun ("human being") are read
- * as that compound: *id gets its mapping, or -1. Caller holds g_wn_lock. */
-static mosa_status tok__compound(tok_ctx *c, const char *w, int *id, text_map_kind *how) {
-    *id = -1;
+ * as that compound: r gets its reading (r->n = 0 if none). Caller holds g_wn_lock. */
+static mosa_status tok__compound(tok_ctx *c, const char *w, tok_reading *r) {
+    r->n = 0;
     char comp[TEXT_WORD_MAX];
     if (!c->prev_oov[0] || strlen(c->prev_oov) + strlen(w) + 2 > sizeof comp) return MOSA_OK;
     snprintf(comp, sizeof comp, "%s_%s", c->prev_oov, w);
     if (!in_wn(comp, NOUN)) return MOSA_OK;
-    int cid = -1;
-    MOSA_TRY(tok__oov(c->v, comp, &cid, how));
-    if (cid >= TEXT_SPECIALS) *id = cid;
+    MOSA_TRY(tok__oov(c->v, comp, r));
+    if (r->ids[0] < TEXT_SPECIALS) r->n = 0;
     return MOSA_OK;
+}
+
+/* "moves fast" for a definition reading, else the one word ("" for UNK). */
+static void tok__reading_text(const text_vocab *v, const tok_reading *r, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (int k = 0; k < r->n && r->ids[k] != TEXT_UNK; k++)
+        n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", k ? " " : "", v->words[r->ids[k]]);
 }
 
 static int tok_word(void *user, const char *w) {
     tok_ctx *c = (tok_ctx *)user;
     if (c->n >= c->max_words) return 1; /* truncated: stop */
     int id = *w ? smap_get(&c->v->index, w) : -1;
-    if (id < TEXT_SPECIALS) {
-        text_map_kind how = TEXT_MAP_UNKNOWN;
-        id = TEXT_UNK;
-        if (*w) {
-            int cid = -1;
-            pthread_mutex_lock(&g_wn_lock);
-            c->st = tok__compound(c, w, &cid, &how);
-            if (c->st == MOSA_OK && cid < 0) c->st = tok__oov(c->v, w, &id, &how);
-            pthread_mutex_unlock(&g_wn_lock);
-            if (c->st != MOSA_OK) return 1;
-            if (cid >= 0) { /* the compound replaces the previous word's token */
-                c->ids[c->n] = cid;
-                if (c->log) {
-                    char comp[2 * TEXT_WORD_MAX + 2];
-                    snprintf(comp, sizeof comp, "%s %s", c->prev_oov, w);
-                    c->log(c->user, comp, c->v->words[cid], how);
-                }
-                c->prev_oov[0] = 0;
-                return 0;
+    if (id >= TEXT_SPECIALS) {
+        c->prev_oov[0] = 0;
+        c->ids[1 + c->n++] = id;
+        return 0;
+    }
+    tok_reading r = {1, {TEXT_UNK}, TEXT_MAP_UNKNOWN};
+    char text[TOK_READING_MAX * TEXT_WORD_MAX];
+    if (*w) {
+        tok_reading cr;
+        pthread_mutex_lock(&g_wn_lock);
+        c->st = tok__compound(c, w, &cr);
+        if (c->st == MOSA_OK && cr.n == 0) c->st = tok__oov(c->v, w, &r);
+        pthread_mutex_unlock(&g_wn_lock);
+        if (c->st != MOSA_OK) return 1;
+        if (cr.n > 0) { /* the compound replaces the previous word's tokens */
+            c->n -= c->prev_n;
+            for (int k = 0; k < cr.n && c->n < c->max_words; k++) c->ids[1 + c->n++] = cr.ids[k];
+            if (c->log) {
+                char comp[2 * TEXT_WORD_MAX + 2];
+                snprintf(comp, sizeof comp, "%s %s", c->prev_oov, w);
+                tok__reading_text(c->v, &cr, text, sizeof text);
+                c->log(c->user, comp, text, cr.how);
             }
-            snprintf(c->prev_oov, sizeof c->prev_oov, "%s", w);
+            c->prev_oov[0] = 0;
+            return 0;
         }
-        if (c->log) {
-            int dup = 0;
-            for (int k = 0; k < c->nlogged && !dup; k++) dup = strcmp(c->logged[k], w) == 0;
-            if (!dup) {
-                if (c->nlogged < 16) snprintf(c->logged[c->nlogged++], TEXT_WORD_MAX, "%s", w);
-                c->log(c->user, *w ? w : "(overlong word)", id == TEXT_UNK ? NULL : c->v->words[id], how);
-            }
+        snprintf(c->prev_oov, sizeof c->prev_oov, "%s", w);
+    }
+    if (c->log) {
+        int dup = 0;
+        for (int k = 0; k < c->nlogged && !dup; k++) dup = strcmp(c->logged[k], w) == 0;
+        if (!dup) {
+            if (c->nlogged < 16) snprintf(c->logged[c->nlogged++], TEXT_WORD_MAX, "%s", w);
+            tok__reading_text(c->v, &r, text, sizeof text);
+            c->log(c->user, *w ? w : "(overlong word)", text[0] ? text : NULL, r.how);
         }
     }
-    else
-        c->prev_oov[0] = 0;
-    c->ids[1 + c->n++] = id;
+    int start = c->n;
+    for (int k = 0; k < r.n && c->n < c->max_words; k++) c->ids[1 + c->n++] = r.ids[k];
+    c->prev_n = c->n - start;
     return 0;
 }
 
@@ -842,6 +980,7 @@ int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_l
     c.st = MOSA_OK;
     c.nlogged = 0;
     c.prev_oov[0] = 0;
+    c.prev_n = 0;
     ids[0] = TEXT_BOS;
     if (tok__split(text, tok_word, &c) < 0) {
         for (int i = 0; i < max_len; i++) ids[i] = TEXT_PAD;

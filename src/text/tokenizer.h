@@ -5,11 +5,13 @@
  * character separates; "left-hand" -> "left", "hand"). A word in the vocabulary is its own token.
  * A word outside it is mapped, in this order, to a vocabulary word with the same WordNet lemma
  * ("sprinted" -> "sprints" when both lemmatize to "sprint"), to one of its WordNet synonyms,
- * for a noun to a direct hyponym ("staircase" -> "stairs"), then to a hypernym (up to 3 levels:
- * "sprint" -> "run"; nouns within 3 steps of the top of WordNet, such as "object", are not
- * used), each converted back through the vocabulary's lemma index; otherwise it becomes
- * TEXT_UNK. Every mapping is reported through
- * the log callback so a user sees what was understood ("'jog' read as 'run' (hypernym)").
+ * for a verb, adjective or adverb to the known words of its definition (up to 4 tokens: "hurries",
+ * "move very fast" -> "moves fast"), for a noun to a direct hyponym ("staircase" -> "stairs"),
+ * then to a hypernym (up to 3 levels: "somersaults" -> "turn"; nouns within 3 steps of the top
+ * of WordNet, such as "object", are not used), each converted back through the vocabulary's
+ * lemma index; otherwise it becomes TEXT_UNK. Every mapping is reported through the log
+ * callback so a user sees what was understood ("'hurries' read as 'moves fast' (WordNet
+ * definition)"); docs/text.md has the rules.
  *
  * Ids: TEXT_PAD 0, TEXT_UNK 1, TEXT_BOS 2 (the encoder's pooled "class" position), TEXT_EOS 3,
  * then the words. A tokenized text is BOS w1 .. wn EOS, cut to max_len (EOS kept) and padded
@@ -46,10 +48,13 @@ typedef enum text_map_kind {
     TEXT_MAP_HYPERNYM,
     TEXT_MAP_UNKNOWN,
     TEXT_MAP_HYPONYM, /* a more specific word ("staircase" -> "stairs") */
+    TEXT_MAP_GLOSS,   /* the words of its WordNet definition ("hurries" -> "moves fast") */
 } text_map_kind;
-/* "same lemma", "WordNet synonym", "WordNet hypernym", "unknown", "WordNet hyponym" */
+/* "same lemma", "WordNet synonym", "WordNet hypernym", "unknown", "WordNet hyponym",
+ * "WordNet definition" */
 const char *text_map_kind_name(text_map_kind how);
-/* Called once per out-of-vocabulary word: `to` is the vocabulary word it became (NULL for UNK). */
+/* Called once per out-of-vocabulary word: `to` is the vocabulary word it became, or the words
+ * (space-separated) of a definition reading; NULL for UNK. */
 typedef void (*text_map_log)(void *user, const char *from, const char *to, text_map_kind how);
 
 /* Tokenizes `text` into ids[max_len] (BOS .. EOS, PAD-filled). Returns the number of non-PAD

@@ -19,7 +19,7 @@
 #define VOCAB_MAX_BYTES (64u << 20)
 #define TOK_CACHE_MAX 65536 /* OOV mappings remembered per vocabulary */
 #define TOK_HYPER_LEVELS 3
-#define TOK_READING_MAX 4 /* tokens one OOV word may become (a definition reading) */
+#define TOK_READING_MAX 2 /* tokens one OOV word may become (a definition reading; 4 read glosses too far) */
 
 /* What an out-of-vocabulary word is read as: 1 id (or TEXT_UNK), or up to TOK_READING_MAX for a
  * definition reading. */
@@ -660,7 +660,8 @@ static int wn__gloss_word(const text_vocab *v, const char *w) {
 
 /* The definition reading of lemma (pos): the vocabulary words among the content words of the
  * first clause (up to ',' ';' or an example) of its first (most frequent) sense's gloss
- * ("move very fast; \"The runner...\"" -> "moves fast"), in order, without repeats, at most TOK_READING_MAX. Returns how many. */
+ * ("move very fast; \"The runner...\"" -> "moves fast"), in order, without repeats, at most
+ * TOK_READING_MAX. Returns how many. */
 static int wn__gloss(const text_vocab *v, const char *lemma, int pos, int *ids) {
     char buf[TEXT_WORD_MAX];
     snprintf(buf, sizeof buf, "%s", lemma);
@@ -693,6 +694,31 @@ static int wn__gloss(const text_vocab *v, const char *lemma, int pos, int *ids) 
     }
     free_synset(sy);
     return n;
+}
+
+/* The first hypernym of verb synset off, or -1 for a root of the verb hierarchy. */
+static long wn__verb_hyper(long off) {
+    SynsetPtr s = read_synset(VERB, off, "");
+    if (!s) return -1;
+    long up = -1;
+    for (int q = 0; q < s->ptrcount && up < 0; q++)
+        if (s->ptrtyp[q] == HYPERPTR && s->ppos[q] == VERB) up = s->ptroff[q];
+    free_synset(s);
+    return up;
+}
+
+/* 1 when the first sense of a verb lemma is a root of WordNet's verb hierarchy or directly
+ * under one ("hurry" under "travel, go, move, locomote"; "sprint" is under "run", not vague). */
+static int wn__vague(const char *lemma) {
+    char buf[TEXT_WORD_MAX];
+    snprintf(buf, sizeof buf, "%s", lemma);
+    IndexPtr ix = index_lookup(buf, VERB);
+    if (!ix) return 0;
+    long off = ix->off_cnt > 0 ? (long)ix->offset[0] : -1;
+    free_index(ix);
+    if (off < 0) return 0;
+    long up = wn__verb_hyper(off);
+    return up < 0 || wn__verb_hyper(up) < 0;
 }
 
 /* Tag count (frequency in WordNet's sense-tagged corpus) of the first sense of lemma in pos. */
@@ -752,26 +778,36 @@ static void wn__map(const text_vocab *v, const char *word, tok_reading *r) {
                 r->ids[0] = person_id;
                 return;
             }
-    /* 2. synonyms, 3. the definition, 4. hypernyms up to 3 levels: part of speech by part of
-     * speech (verbs first: a motion word that can be a verb is read as one), each level over
-     * every sense. A synonym is the same meaning; a definition keeps what a hypernym drops
-     * ("stomps" is "walks heavily", its hypernym only "walks"). */
+    /* 2. synonyms, 3. the definition when the word's first sense is vague, 4. hypernyms up to 3
+     * levels: part of speech by part of speech (verbs first: a motion word that can be a verb
+     * is read as one), each step over every sense. Nouns: synonyms, one step down ("staircase"
+     * -> "stairs"), hypernyms. Adjectives and adverbs: synonyms, definition, hypernyms. Verbs:
+     * synonyms, then the definition if the first sense is a root of WordNet's verb hierarchy or
+     * directly under one ("hurries": hurry is a kind of "travel, go, move" -> "moves fast"),
+     * then hypernyms ("sprints" -> "run"). A root verb says little about a motion; a definition
+     * keeps what it drops. */
     int found = -1;
-    for (int p = 0; p < 4 && found < 0; p++)
-        for (int level = k_pos[p] == NOUN ? -1 : 0; level <= TOK_HYPER_LEVELS && found < 0; level++) {
-            /* nouns: synonyms, then one step down ("staircase" -> "stairs"), then up */
-            int lv = k_pos[p] == NOUN && level <= 0 ? (level == -1 ? 0 : -1) : level;
-            *how = lv > 0 ? TEXT_MAP_HYPERNYM : lv < 0 ? TEXT_MAP_HYPONYM : TEXT_MAP_SYNONYM;
-            if (lv == 1 && k_pos[p] != NOUN && nl[p] > 0 && wn__dominant(lems, nl, p)) {
-                int g = wn__gloss(v, lems[p][0], k_pos[p], r->ids);
-                if (g > 0) {
-                    r->n = g;
-                    *how = TEXT_MAP_GLOSS;
-                    return;
-                }
-            }
-            for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], k_pos[p], lv);
+    for (int p = 0; p < 4 && found < 0; p++) {
+        const int pos = k_pos[p];
+        *how = TEXT_MAP_SYNONYM;
+        for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], pos, 0);
+        if (found < 0 && pos == NOUN) {
+            *how = TEXT_MAP_HYPONYM;
+            for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], pos, -1);
         }
+        if (found < 0 && pos != NOUN && nl[p] > 0 && (pos != VERB || wn__vague(lems[p][0])) &&
+            wn__dominant(lems, nl, p)) {
+            int g = wn__gloss(v, lems[p][0], pos, r->ids);
+            if (g > 0) {
+                r->n = g;
+                *how = TEXT_MAP_GLOSS;
+                return;
+            }
+        }
+        if (found < 0) *how = TEXT_MAP_HYPERNYM;
+        for (int level = 1; level <= TOK_HYPER_LEVELS && found < 0; level++)
+            for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], pos, level);
+    }
     if (found < 0) *how = TEXT_MAP_UNKNOWN;
     r->ids[0] = found >= 0 ? found : TEXT_UNK;
 }

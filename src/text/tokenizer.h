@@ -5,11 +5,12 @@
  * character separates; "left-hand" -> "left", "hand"). A word in the vocabulary is its own token.
  * A word outside it is mapped, in this order, to a vocabulary word with the same WordNet lemma
  * ("sprinted" -> "sprints" when both lemmatize to "sprint"), to one of its WordNet synonyms,
- * for a verb, adjective or adverb to the known words of its definition (up to 4 tokens: "hurries",
- * "move very fast" -> "moves fast"), for a noun to a direct hyponym ("staircase" -> "stairs"),
- * then to a hypernym (up to 3 levels: "somersaults" -> "turn"; nouns within 3 steps of the top
- * of WordNet, such as "object", are not used), each converted back through the vocabulary's
- * lemma index; otherwise it becomes TEXT_UNK. Every mapping is reported through the log
+ * for an adjective, an adverb or a vague verb (a root of the verb hierarchy or directly under
+ * one) to the known words of its definition (up to 2 tokens: "hurries", "move very fast" ->
+ * "moves fast"), for a noun to a direct hyponym ("staircase" -> "stairs"), then to a hypernym
+ * (up to 3 levels: "sprints" -> "run"; nouns within 3 steps of the top of WordNet, such as
+ * "object", are not used), each converted back through the vocabulary's lemma index;
+ * otherwise it becomes TEXT_UNK. Every mapping is reported through the log
  * callback so a user sees what was understood ("'hurries' read as 'moves fast' (WordNet
  * definition)"); docs/text.md has the rules.
  *

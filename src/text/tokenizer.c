@@ -742,8 +742,8 @@ static int wn__dominant(char lems[4][8][TEXT_WORD_MAX], const int nl[4], int p) 
     return 1;
 }
 
-/* The reading of an OOV word (lower case). */
-static void wn__map(const text_vocab *v, const char *word, tok_reading *r) {
+/* The reading of an OOV word (lower case), before re-inflection (wn__map). */
+static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r) {
     r->n = 1;
     text_map_kind *how = &r->how;
     r->ids[0] = TEXT_UNK;
@@ -810,6 +810,65 @@ static void wn__map(const text_vocab *v, const char *word, tok_reading *r) {
     }
     if (found < 0) *how = TEXT_MAP_UNKNOWN;
     r->ids[0] = found >= 0 ? found : TEXT_UNK;
+}
+
+/* 1 when the vocabulary word `cand` is a form of verb lemma `lemma`. */
+static int wn__is_form_of(const char *cand, const char *lemma) {
+    char lem[8][TEXT_WORD_MAX];
+    int n = wn__lemmas(cand, VERB, lem, 8);
+    for (int k = 0; k < n; k++)
+        if (!strcmp(lem[k], lemma)) return 1;
+    return 0;
+}
+
+/* The vocabulary form of verb lemma t with suffix class `infl` ('s': third person, 'g': -ing,
+ * 'b': the bare lemma), by English spelling rules checked against WordNet's morphology; -1 if
+ * the vocabulary has none. */
+static int wn__verb_form(const text_vocab *v, const char *t, char infl) {
+    char c[6][TEXT_WORD_MAX + 4];
+    int nc = 0;
+    size_t n = strlen(t);
+    if (n == 0 || n + 4 >= TEXT_WORD_MAX) return -1;
+    char last = t[n - 1], prev = n > 1 ? t[n - 2] : 0;
+    int vowel_prev = prev && strchr("aeiou", prev) != NULL;
+    if (infl == 'b') snprintf(c[nc++], sizeof c[0], "%s", t);
+    if (infl == 's') {
+        snprintf(c[nc++], sizeof c[0], "%s%s", t, "s");
+        snprintf(c[nc++], sizeof c[0], "%s%s", t, "es");
+        if (last == 'y' && !vowel_prev) snprintf(c[nc++], sizeof c[0], "%.*sies", (int)(n - 1), t);
+    }
+    if (infl == 'g') {
+        snprintf(c[nc++], sizeof c[0], "%s%s", t, "ing");
+        if (last == 'e') snprintf(c[nc++], sizeof c[0], "%.*sing", (int)(n - 1), t);
+        snprintf(c[nc++], sizeof c[0], "%s%cing", t, last); /* running */
+    }
+    for (int k = 0; k < nc; k++) {
+        int id = text_vocab_find(v, c[k]);
+        if (id >= 0 && wn__is_form_of(c[k], t)) return id;
+    }
+    return -1;
+}
+
+/* The reading of an OOV word (lower case). A verb form read as another verb keeps its
+ * inflection where the vocabulary has it: "leaps" -> "jumps", "leaping" -> "jumping" (not the
+ * bare "jump", which captions use mostly as a noun: "before each jump"); past forms read as the
+ * third person, the captions' tense ("leaped" -> "jumps"). */
+static void wn__map(const text_vocab *v, const char *word, tok_reading *r) {
+    wn__map_lemma(v, word, r);
+    if (r->ids[0] < TEXT_SPECIALS) return;
+    char lem[8][TEXT_WORD_MAX], tl[8][TEXT_WORD_MAX];
+    if (wn__lemmas(word, VERB, lem, 8) == 0) return; /* not a verb form */
+    size_t n = strlen(word);
+    char infl = !strcmp(word, lem[0])                           ? 'b'
+                : n > 4 && !strcmp(word + n - 3, "ing")         ? 'g'
+                : n > 2 && word[n - 1] == 's'                   ? 's'
+                : n > 3 && !strcmp(word + n - 2, "ed")          ? 's'
+                                                                : 0;
+    if (!infl) return;
+    const char *to = v->words[r->ids[0]];
+    if (wn__lemmas(to, VERB, tl, 8) == 0) return; /* read as a non-verb ("person") */
+    int id = wn__verb_form(v, tl[0], infl);
+    if (id >= 0) r->ids[0] = id;
 }
 
 /* The reading of an OOV word, cached. Caller holds g_wn_lock. */

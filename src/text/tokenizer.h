@@ -10,7 +10,8 @@
  * "moves fast"), for a noun to a direct hyponym ("staircase" -> "stairs"), then to a hypernym
  * (up to 3 levels: "sprints" -> "run"; nouns within 3 steps of the top of WordNet, such as
  * "object", are not used), each converted back through the vocabulary's lemma index;
- * otherwise it becomes TEXT_UNK. Every mapping is reported through the log
+ * otherwise it becomes TEXT_UNK. A verb form read as another verb keeps its inflection where the
+ * vocabulary has it ("leaps" -> "jumps", not "jump"; past forms -> third person). Every mapping is reported through the log
  * callback so a user sees what was understood ("'hurries' read as 'moves fast' (WordNet
  * definition)"); docs/text.md has the rules.
  *

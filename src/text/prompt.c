@@ -312,9 +312,25 @@ static int pp_end(const ctx *c, int i) {
     return k;
 }
 
-/* Decides a prepositional phrase [i, e): 1 keep (target, path, body part), 0 drop (scene). */
+/* 1 when tokens [i, e) joined by '_' are one adverb or adjective in WordNet: a fixed phrase of
+ * manner ("on the spot", "in place", "in front", "step by step"), kept as the motion's. */
+static int wn_fixed_manner(const ctx *c, int i, int e) {
+    char b[4 * PROMPT_WORD_MAX];
+    size_t n = 0;
+    if (i < 0 || e - i < 2 || e - i > 4) return 0;
+    for (int k = i; k < e; k++) {
+        if (c->t[k].punct) return 0;
+        n += (size_t)snprintf(b + n, n < sizeof b ? sizeof b - n : 0, "%s%s", k > i ? "_" : "", c->t[k].w);
+    }
+    if (n >= sizeof b) return 0;
+    return in_wn(b, ADV) != 0 || in_wn(b, ADJ) != 0;
+}
+
+/* Decides a prepositional phrase [i, e): 1 keep (target, path, body part, fixed manner), 0 drop
+ * (scene). */
 static int pp_keep(const ctx *c, int i, int e) {
     const char *p = c->t[i].w;
+    if (wn_fixed_manner(c, i, e) || wn_fixed_manner(c, i - 1, e)) return 1; /* "on the spot", "step by step" */
     for (int k = i + 1; k < e; k++)
         if (is_body(&c->t[k])) return 1;
     if (e == i + 1) return strcmp(p, "next") != 0; /* a particle: "up", "down", "off" */
@@ -535,6 +551,25 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
             nclauses++;
             continue;
         }
+        /* an absolute phrase after a motion clause: ", knees up high", ", arms outstretched" (a
+         * body part and its position, no verb) describes that motion's posture */
+        if (nclauses > 0 && t[i].punct && strcmp(t[i].w, ",") == 0) {
+            int b = i + 1;
+            if (b < n && (in_list(t[b].w, k_det) || !strcmp(t[b].w, "both") || !strcmp(t[b].w, "one"))) b++;
+            int e = b + 1;
+            while (e < n && !t[e].punct &&
+                   (in_list(t[e].w, k_particle) || (!t[e].is_verb && (t[e].is_adv || t[e].is_adj))))
+                e++;
+            /* participles count as positions ("outstretched", "bent") */
+            while (e < n && !t[e].punct && t[e].is_verb && (ends_with(t[e].w, "ed") || !strcmp(t[e].w, "bent")) &&
+                   t[e].motion_fnum < 0)
+                e++;
+            if (b < n && is_body(&t[b]) && e > b + 1 && (e == n || t[e].punct)) {
+                for (int q = i + 1; q < e; q++) keep(&c, q, "body-part posture");
+                i = e;
+                continue;
+            }
+        }
         if (t[i].why && strcmp(t[i].why, "dropped") == 0)
             t[i].why = c.first_clause && after_appearance ? "appearance" : c.subj_head >= 0 && i < c.subj_head ? "before the subject" : "not motion";
         i++;
@@ -587,6 +622,8 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
                 } else if (gap_conn && gap_comma && strcmp(t[i].w, "then") == 0 && strcmp(t[prev_idx].why, "conjunction") != 0) {
                     put(out, cap, &len, ",", &overflow);
                 }
+                if (!strcmp(t[i].why, "body-part posture") && strcmp(t[prev_idx].why, "body-part posture") != 0)
+                    put(out, cap, &len, ",", &overflow);
                 put(out, cap, &len, " ", &overflow);
             }
             put(out, cap, &len, t[i].w, &overflow);

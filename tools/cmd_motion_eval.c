@@ -38,7 +38,7 @@ static void eval_usage(FILE *f) {
             "  --samples K        motions per action prompt (default 1)\n"
             "  --cfg-scale S      classifier-free guidance of the generator (default 3)\n"
             "  --top-k K          sample among the K likeliest tokens (default 0 = all)\n"
-            "  --temperature T    sampling temperature (default 1)\n"
+            "  --temperature T    sampling temperature (default 0.7)\n"
             "  --no-actions       skip the action accuracy\n"
             "  --no-extract       feed the action prompts to the generator as written (default: through\n"
             "                     the motion-prompt extraction, as mosa motion generate does)\n"

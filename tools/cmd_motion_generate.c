@@ -34,7 +34,7 @@ static void usage(FILE *f) {
             "  --motion-prompt TEXT use TEXT as the motion prompt as is (no extraction)\n"
             "  --cfg-scale S        classifier-free guidance, 1 = none (default 3)\n"
             "  --top-k K            sample among the K most likely tokens, 0 = all (default 0)\n"
-            "  --temperature T      0 = always the most likely token (default 1)\n"
+            "  --temperature T      0 = always the most likely token (default 0.7)\n"
             "  --persons P          P people (seeds N..N+P-1), placed side by side along x, 1..8\n"
             "  --model FILE         the model (default: models/motion/t2m.safetensors)\n"
             "  --bvh FILE.bvh       also write a BVH (first person)\n"

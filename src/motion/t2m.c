@@ -314,7 +314,7 @@ int t2m_frames_for_seconds(const t2m_model *m, float seconds) {
 }
 
 t2m_sample_options t2m_sample_options_default(void) {
-    t2m_sample_options o = {0.0f, 1.0f, 0, 3.0f, 0};
+    t2m_sample_options o = {0.0f, 0.7f, 0, 3.0f, 0}; /* T 0.7: docs/structure.md, Sampling */
     return o;
 }
 

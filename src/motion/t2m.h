@@ -24,7 +24,7 @@ float t2m_max_seconds(const t2m_model *m); /* longest motion the model can make 
 
 typedef struct t2m_sample_options {
     float seconds;     /* 0 = until the model's END (at most t2m_max_seconds) */
-    float temperature; /* default 1 */
+    float temperature; /* default 0.7 */
     int top_k;         /* 0 = all tokens; default 0 */
     float cfg_scale;   /* 1 = no guidance; default 3 */
     uint64_t seed;

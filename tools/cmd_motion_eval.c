@@ -237,7 +237,8 @@ int motion_eval_main(int argc, char **argv) {
             char c1[64] = "-", c2[64] = "";
             if (r.per_action[a] >= 0) {
                 int c = r.confusion_top[a];
-                if (c >= 0 && c != a) snprintf(c1, sizeof c1, "%.3f (most often %s)", r.per_action[a], motion_action_name(c));
+                if (c >= 0 && c != a)
+                    snprintf(c1, sizeof c1, "%.3f (most often %s)", r.per_action[a], motion_action_name(c));
                 else snprintf(c1, sizeof c1, "%.3f", r.per_action[a]);
             }
             if (r.heldout_n > 0) {

@@ -19,7 +19,7 @@
 #define VOCAB_MAX_BYTES (64u << 20)
 #define TOK_CACHE_MAX 65536 /* OOV mappings remembered per vocabulary */
 #define TOK_HYPER_LEVELS 3
-#define TOK_READING_MAX 2 /* tokens one OOV word may become (a definition reading; 4 read glosses too far) */
+#define TOK_READING_MAX 2 /* tokens of one OOV word's reading (a definition; 4 read glosses too far) */
 
 /* What an out-of-vocabulary word is read as: 1 id (or TEXT_UNK), or up to TOK_READING_MAX for a
  * definition reading. */
@@ -630,11 +630,12 @@ static int wn__is_person(const char *lemma, int first_only) {
  * prepositions of relation): a closed class of English, not a list of motions. Prepositions of
  * direction ("up", "down", "forward") are kept: "ascend" is "travel up". */
 static const char *const k_gloss_skip[] = {
-    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "into", "on", "onto", "at", "by", "with", "without",
-    "for", "from", "as", "than", "before", "after", "during", "while", "until", "then", "that", "which", "who", "whom", "whose", "this", "these", "those", "it", "its", "one",
-    "one's", "ones", "someone", "someone's", "something", "somebody", "oneself", "be", "is", "are", "was", "being",
-    "have", "has", "having", "do", "does", "so", "such", "if", "not", "no", "usually", "often", "especially", "e",
-    "g", "etc", "very", "some", "any", "other", "another", "make", "cause", "give"};
+    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "into", "on", "onto", "at", "by", "with",
+    "without", "for", "from", "as", "than", "before", "after", "during", "while", "until", "then", "that", "which",
+    "who", "whom", "whose", "this", "these", "those", "it", "its", "one", "one's", "ones", "someone", "someone's",
+    "something", "somebody", "oneself", "be", "is", "are", "was", "being", "have", "has", "having", "do", "does",
+    "so", "such", "if", "not", "no", "usually", "often", "especially", "e", "g", "etc", "very", "some", "any",
+    "other", "another", "make", "cause", "give"};
 
 static int wn__gloss_skip(const char *w) {
     for (size_t i = 0; i < sizeof k_gloss_skip / sizeof *k_gloss_skip; i++)

@@ -132,6 +132,8 @@ static const pcase k_cases[] = {
     {"A man walks along the beach, the sun setting behind him.", NULL, "man|walks", "sun|setting"},
     {"An old man in a grey coat creeps forward in a low posture at night.", NULL, "man|creeps|low|posture", "grey|coat|night"},
     {"A boy stands there without moving in the snow.", NULL, "boy|stands|without|moving", "snow"},
+    {"A woman in blue jumps while spreading her arms and legs on the lawn.", NULL, "woman|jumps|spreading|arms|and|legs",
+     "blue|lawn"},
     {NULL, NULL, NULL, NULL}};
 
 static void test_cases(void) {

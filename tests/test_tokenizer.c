@@ -222,6 +222,8 @@ static void test_wordnet(void) {
         {"opposite", {"reverse", "other", "back", "<unk>", NULL}},   /* an adjective first, not an opponent */
         {"upstairs", {"<unk>", "stairs", "up", "upward", "floor above", NULL}}, /* "on a floor above", not "object" */
         {"hurries", {"moves fast", "runs fast", NULL}},  /* its definition, not its bare hypernym "goes" */
+        {"creeps", {"sneaks", "moves slowly", "walks", NULL}}, /* mostly a verb: not "person" (a creep) */
+        {"ascends", {"up", "climbs", NULL}}, /* "travel up": a definition's words are not re-inflected ("ups") */
         {"tiptoes", {"walks", "walks toes", NULL}},      /* a kind of walk: its hypernym */
         {NULL, {NULL}},
     };

@@ -398,6 +398,14 @@ static int clause(ctx *c, int v, prompt_info *info) {
                 j++;
                 continue;
             }
+            /* "spreading his arms and legs": the conjunction joins body parts */
+            if (strcmp(t->w, "and") == 0 && j + 1 < c->n && j > v + 1 && is_body(&c->t[j - 1]) &&
+                (is_body(&c->t[j + 1]) ||
+                 (j + 2 < c->n && in_list(c->t[j + 1].w, k_det) && is_body(&c->t[j + 2])))) {
+                keep(c, j, "conjunction of body parts");
+                j++;
+                continue;
+            }
             return j;
         }
         if (j > v + 1 && gerund_clause_at(c->t, j)) return j; /* "walks forward waving" */

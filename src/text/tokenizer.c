@@ -768,11 +768,12 @@ static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r)
     /* 1b. words for people become "person" when the vocabulary has it: a word that is not a
      * verb, adjective or adverb with any noun sense for a person ("dancer", "climber", whose
      * first sense is a plant), or a word that is also one of those whose first noun sense is a
-     * person ("man": "to man" would otherwise read as "give"; "trot" stays a gait although a
-     * Trotskyist is a trot; "opposite" stays a direction although an opponent is one). */
+     * person and the noun is its most frequent use ("man": "to man" would otherwise read as
+     * "give"; "trot" stays a gait although a Trotskyist is a trot; "opposite" stays a direction
+     * although an opponent is one; "creeps" stays a verb although a creep is a person). */
     int person_id = text_vocab_find(v, "person");
     int other_pos = nl[0] > 0 || nl[2] > 0 || nl[3] > 0;
-    if (person_id >= 0)
+    if (person_id >= 0 && nl[1] > 0 && (!other_pos || wn__dominant(lems, nl, 1)))
         for (int k = 0; k < nl[1]; k++)
             if (wn__is_person(lems[1][k], other_pos)) {
                 *how = TEXT_MAP_HYPERNYM;
@@ -856,7 +857,7 @@ static int wn__verb_form(const text_vocab *v, const char *t, char infl) {
  * third person, the captions' tense ("leaped" -> "jumps"). */
 static void wn__map(const text_vocab *v, const char *word, tok_reading *r) {
     wn__map_lemma(v, word, r);
-    if (r->ids[0] < TEXT_SPECIALS) return;
+    if (r->ids[0] < TEXT_SPECIALS || r->how == TEXT_MAP_GLOSS) return; /* a definition's words stand as written */
     char lem[8][TEXT_WORD_MAX], tl[8][TEXT_WORD_MAX];
     if (wn__lemmas(word, VERB, lem, 8) == 0) return; /* not a verb form */
     size_t n = strlen(word);

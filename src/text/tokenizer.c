@@ -659,17 +659,24 @@ static int wn__gloss_word(const text_vocab *v, const char *w) {
     return -1;
 }
 
+/* The synset offset of the first (most frequent) sense of lemma in pos, or -1. */
+static long wn__first_offset(const char *lemma, int pos) {
+    char buf[TEXT_WORD_MAX];
+    snprintf(buf, sizeof buf, "%s", lemma);
+    IndexPtr ix = index_lookup(buf, pos);
+    if (!ix) return -1;
+    long off = ix->off_cnt > 0 ? (long)ix->offset[0] : -1;
+    free_index(ix);
+    return off;
+}
+
 /* The definition reading of lemma (pos): the vocabulary words among the content words of the
  * first clause (up to ',' ';' or an example) of its first (most frequent) sense's gloss
  * ("move very fast; \"The runner...\"" -> "moves fast"), in order, without repeats, at most
  * TOK_READING_MAX. Returns how many. */
 static int wn__gloss(const text_vocab *v, const char *lemma, int pos, int *ids) {
-    char buf[TEXT_WORD_MAX];
-    snprintf(buf, sizeof buf, "%s", lemma);
-    IndexPtr ix = index_lookup(buf, pos);
-    if (!ix) return 0;
-    SynsetPtr sy = ix->off_cnt > 0 ? read_synset(pos, (long)ix->offset[0], "") : NULL;
-    free_index(ix);
+    long off = wn__first_offset(lemma, pos);
+    SynsetPtr sy = off >= 0 ? read_synset(pos, off, "") : NULL;
     if (!sy) return 0;
     int n = 0;
     const char *d = sy->defn ? sy->defn : "";
@@ -711,12 +718,7 @@ static long wn__verb_hyper(long off) {
 /* 1 when the first sense of a verb lemma is a root of WordNet's verb hierarchy or directly
  * under one ("hurry" under "travel, go, move, locomote"; "sprint" is under "run", not vague). */
 static int wn__vague(const char *lemma) {
-    char buf[TEXT_WORD_MAX];
-    snprintf(buf, sizeof buf, "%s", lemma);
-    IndexPtr ix = index_lookup(buf, VERB);
-    if (!ix) return 0;
-    long off = ix->off_cnt > 0 ? (long)ix->offset[0] : -1;
-    free_index(ix);
+    long off = wn__first_offset(lemma, VERB);
     if (off < 0) return 0;
     long up = wn__verb_hyper(off);
     return up < 0 || wn__verb_hyper(up) < 0;

@@ -36,7 +36,7 @@ cp runs/vae_lp32/vae_step850.safetensors models/video/vae.safetensors
 # 3. the text-to-video DiT with its text encoder, v-prediction with zero terminal SNR on
 #    per-channel normalised latents (docs/video.md, "Third and fourth runs"): 1000 clips encoded
 #    once (~8 min), then 20000 steps of 8 at ~1.2 s per step on 2 cores (~7 hours; rerun the
-#    script after an interruption and it resumes). Not shipped yet: at step 9000 a person-sized
+#    script after an interruption and it resumes; past step 14000 on 2026-11-22). Not shipped yet: at step 9000 a person-sized
 #    upright figure appears in every clip, drawn as patch texture without limbs. To look at it
 #    midway: the same command with
 #    --export-checkpoint writes runs/t2v_e/t2v_step<N>.safetensors.

@@ -671,6 +671,16 @@ meval_run_options meval_run_options_default(void) {
 #define MEVAL_HELDOUT_DRAW 0xC2B2AE3D27D4EB4Full
 #define MEVAL_HELDOUT_DRAW_PER_ACTION 12 /* single-action items drawn per action, to find 3 of most */
 
+/* An action check's result into the report's fields. */
+static void meval__take_actions(const meval_action_result *ar, int A, int *n, double *acc, double *per, int *conf) {
+    *n = ar->prompts;
+    *acc = ar->prompts ? (double)ar->correct / ar->prompts : 0;
+    for (int a = 0; a < A && a < 256; a++) {
+        per[a] = ar->per_action[a];
+        conf[a] = ar->confusion_top[a];
+    }
+}
+
 mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_options *o) {
     memset(r, 0, sizeof *r);
     if (!ev || !o || o->n < 2 || o->n > 100000 || (!o->real && !o->gen))
@@ -792,12 +802,7 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
                                       o->action_gen ? o->action_gen_user : o->gen_user, samples, o->seed, o->progress,
                                       o->progress_user);
             if (s != MOSA_OK) goto done;
-            r->action_n = ar.prompts;
-            r->action_acc = ar.prompts ? (double)ar.correct / ar.prompts : 0;
-            for (int a = 0; a < A && a < 256; a++) {
-                r->per_action[a] = ar.per_action[a];
-                r->confusion_top[a] = ar.confusion_top[a];
-            }
+            meval__take_actions(&ar, A, &r->action_n, &r->action_acc, r->per_action, r->confusion_top);
             /* captions in each action's held-out phrasing: a third test draw of single actions */
             action_prompt_set *hs = mosa_calloc(1, sizeof *hs);
             if (!hs) {
@@ -821,12 +826,8 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
                                       o->progress_user);
             mosa_free(hs);
             if (s != MOSA_OK) goto done;
-            r->heldout_n = ar.prompts;
-            r->heldout_acc = ar.prompts ? (double)ar.correct / ar.prompts : 0;
-            for (int a = 0; a < A && a < 256; a++) {
-                r->heldout_per_action[a] = ar.per_action[a];
-                r->heldout_confusion_top[a] = ar.confusion_top[a];
-            }
+            meval__take_actions(&ar, A, &r->heldout_n, &r->heldout_acc, r->heldout_per_action,
+                                r->heldout_confusion_top);
         }
     }
 done:

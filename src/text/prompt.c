@@ -342,7 +342,7 @@ static int pp_keep(const ctx *c, int i, int e) {
     if (strcmp(p, "in") == 0) {
         if (compound) return 0;
         char lem[PROMPT_WORD_MAX];
-        /* a path ("in a circle") or a bodily posture ("in a low posture", "in a crouch") */
+        /* a path ("in a circle") or a bodily posture ("in a low posture"; not "in a crouch", an act) */
         return in_list(head->w, k_in_path) || lexclass_is(head->noun_fnum, "noun.shape") ||
                (head->is_noun && wn_lemma(head->w, NOUN, lem, sizeof lem) && wn_noun_kind_of(lem, "posture", 2, 3));
     }
@@ -359,9 +359,9 @@ static int pp_keep(const ctx *c, int i, int e) {
     }
     if (strcmp(p, "like") == 0)
         return is_person(head) || lexclass_is(head->noun_fnum, "noun.act");
-    if (strcmp(p, "by") == 0) return e == i + 2 && head->motion_fnum >= 0 && ends_with(head->w, "ing");
-    /* the motion left out: "stands there without moving" */
-    if (strcmp(p, "without") == 0) return e == i + 2 && head->motion_fnum >= 0 && ends_with(head->w, "ing");
+    /* a motion gerund as the means ("greets her by waving") or left out ("stands without moving") */
+    if (strcmp(p, "by") == 0 || strcmp(p, "without") == 0)
+        return e == i + 2 && head->motion_fnum >= 0 && ends_with(head->w, "ing");
     /* the rest of the object's noun phrase: "does a set of push-ups", "a couple of jumps" */
     if (strcmp(p, "of") == 0) return 1;
     /* an act as the means: "strikes ahead with a kick", "warms up with a few jumping jacks" */

@@ -993,7 +993,17 @@ typedef struct tok_ctx {
     int nlogged;
     char prev_oov[TEXT_WORD_MAX]; /* the previous word when it was out of vocabulary, else "" */
     int prev_n;                   /* the tokens its reading added */
+    /* that word's log line waits for the next word, which may make a compound with it */
+    char pend_word[TEXT_WORD_MAX], pend_text[TOK_READING_MAX * TEXT_WORD_MAX];
+    text_map_kind pend_how;
+    int pend;
 } tok_ctx;
+
+/* Logs the held-back line of the previous out-of-vocabulary word, if any. */
+static void tok__flush_log(tok_ctx *c) {
+    if (c->pend && c->log) c->log(c->user, c->pend_word[0] ? c->pend_word : "(overlong word)", c->pend_text[0] ? c->pend_text : NULL, c->pend_how);
+    c->pend = 0;
+}
 
 /* Two out-of-vocabulary words in a row that WordNet knows as one noun ("human being") are read
  * as that compound: r gets its reading (r->n = 0 if none). Caller holds g_wn_lock. */
@@ -1034,7 +1044,8 @@ static int tok_word(void *user, const char *w) {
         if (c->st == MOSA_OK && cr.n == 0) c->st = tok__oov(c->v, w, &r);
         pthread_mutex_unlock(&g_wn_lock);
         if (c->st != MOSA_OK) return 1;
-        if (cr.n > 0) { /* the compound replaces the previous word's tokens */
+        if (cr.n > 0) { /* the compound replaces the previous word's tokens and log line */
+            c->pend = 0;
             c->n -= c->prev_n;
             for (int k = 0; k < cr.n && c->n < c->max_words; k++) c->ids[1 + c->n++] = cr.ids[k];
             if (c->log) {
@@ -1048,13 +1059,16 @@ static int tok_word(void *user, const char *w) {
         }
         snprintf(c->prev_oov, sizeof c->prev_oov, "%s", w);
     }
+    tok__flush_log(c);
     if (c->log) {
         int dup = 0;
         for (int k = 0; k < c->nlogged && !dup; k++) dup = strcmp(c->logged[k], w) == 0;
         if (!dup) {
             if (c->nlogged < 16) snprintf(c->logged[c->nlogged++], TEXT_WORD_MAX, "%s", w);
-            tok__reading_text(c->v, &r, text, sizeof text);
-            c->log(c->user, *w ? w : "(overlong word)", text[0] ? text : NULL, r.how);
+            tok__reading_text(c->v, &r, c->pend_text, sizeof c->pend_text);
+            snprintf(c->pend_word, sizeof c->pend_word, "%s", w);
+            c->pend_how = r.how;
+            c->pend = 1;
         }
     }
     int start = c->n;
@@ -1080,8 +1094,11 @@ int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_l
     c.nlogged = 0;
     c.prev_oov[0] = 0;
     c.prev_n = 0;
+    c.pend = 0;
     ids[0] = TEXT_BOS;
-    if (tok__split(text, tok_word, &c) < 0) {
+    int split = tok__split(text, tok_word, &c);
+    if (c.st == MOSA_OK) tok__flush_log(&c);
+    if (split < 0) {
         for (int i = 0; i < max_len; i++) ids[i] = TEXT_PAD;
         mosa_fail(MOSA_ERR_ARG, "text_tokenize: the text is not valid UTF-8");
         return -1;

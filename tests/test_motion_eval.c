@@ -338,9 +338,10 @@ static void test_training(void) {
         printf("  real: FID %.4f R-precision %.3f %.3f %.3f MM-Dist %.3f diversity %.3f bone var %.3g skate %.4f "
                "penetration %.4f jerk %.2f classifier %.3f (%d)\n",
                rep.fid, rep.top[0], rep.top[1], rep.top[2], rep.mm_dist, rep.diversity, rep.phys.bone_var,
-               rep.phys.skate, rep.phys.penetration, rep.phys.jerk, rep.action_acc, rep.action_n);
+               rep.phys.skate, rep.phys.penetration, rep.phys.jerk, rep.action[0].acc, rep.action[0].n);
         TEST_COND("real: numbers finite", isfinite(rep.fid) && rep.fid >= 0 && rep.rprec_used == 32 &&
-                                              isfinite(rep.mm_dist) && rep.diversity > 0 && rep.action_n > 0);
+                                              isfinite(rep.mm_dist) && rep.diversity > 0 && rep.action[0].n > 0 &&
+                                              rep.action[MEVAL_CHECK_HELDOUT].n == 0);
         ro.real = 0;
         ro.gen = fake_gen;
         s = meval_run(&rep, &m, &ro);
@@ -349,16 +350,20 @@ static void test_training(void) {
         int prompts = 0;
         for (int a = 0; a < motion_action_count(); a++) prompts += action_prompt_count(a);
         printf("  stand-in generator: FID %.4f R-precision %.3f action accuracy %.3f over %d prompts\n", rep.fid,
-               rep.top[0], rep.action_acc, rep.action_n);
-        TEST_COND("every prompt generated and classified", rep.action_n == prompts);
-        TEST_COND("generated: numbers finite", isfinite(rep.fid) && rep.fid >= 0 && rep.action_acc >= 0);
-        int covered = 0;
-        for (int a = 0; a < motion_action_count(); a++) covered += rep.heldout_per_action[a] >= 0;
-        printf("  held-out phrasings: accuracy %.3f over %d motions, %d actions covered\n", rep.heldout_acc,
-               rep.heldout_n, covered);
-        TEST_COND("held-out-phrasing captions generated and classified",
-                  rep.heldout_n > 0 && rep.heldout_n <= MEVAL_HELDOUT_CAPTIONS * motion_action_count() &&
-                      rep.heldout_acc >= 0 && rep.heldout_acc <= 1 && covered > motion_action_count() / 2);
+               rep.top[0], rep.action[0].acc, rep.action[0].n);
+        TEST_COND("every prompt generated and classified", rep.action[0].n == prompts);
+        TEST_COND("generated: numbers finite", isfinite(rep.fid) && rep.fid >= 0 && rep.action[0].acc >= 0);
+        for (int k = MEVAL_CHECK_HELDOUT; k <= MEVAL_CHECK_TRAINING; k++) {
+            const meval_action_score *sc = &rep.action[k];
+            int covered = 0;
+            for (int a = 0; a < motion_action_count(); a++) covered += sc->per_action[a] >= 0;
+            printf("  %s phrasings: accuracy %.3f over %d motions, %d actions covered\n",
+                   k == MEVAL_CHECK_HELDOUT ? "held-out" : "training", sc->acc, sc->n, covered);
+            TEST_COND(k == MEVAL_CHECK_HELDOUT ? "held-out-phrasing captions generated and classified"
+                                               : "training-phrasing captions generated and classified",
+                      sc->n > 0 && sc->n <= MEVAL_CHECK_CAPTIONS * motion_action_count() && sc->acc >= 0 &&
+                          sc->acc <= 1 && covered > motion_action_count() / 2);
+        }
         /* an explicit prompt set: the hand-written one gives what NULL gives; an empty action is -1 */
         action_prompt_set *set = calloc(1, sizeof *set);
         action_prompt_set_handwritten(set);

@@ -27,8 +27,9 @@ static void eval_usage(FILE *f) {
             "  text-to-motion metrics as the HumanML3D evaluation defines them, on the procedural test split\n"
             "  (captions phrased differently from training): FID, R-precision top-1/2/3, MM-Dist,\n"
             "  diversity (evaluator embeddings), bone-length variance, foot skating, ground penetration,\n"
-            "  jerk, and action accuracy (the evaluator's classifier decides) of hand-written prompts and\n"
-            "  of test captions in each action's held-out phrasing (3 per action)\n"
+            "  jerk, and action accuracy (the evaluator's classifier decides) of hand-written prompts, of\n"
+            "  test captions in each action's held-out phrasing and of training captions (3 per action\n"
+            "  each; the last is the ceiling: the generator's own phrasings)\n"
             "options:\n"
             "  --model FILE       the generator (default models/motion/t2m.safetensors)\n"
             "  --evaluator FILE   the evaluator (default models/motion/evaluator.safetensors)\n"
@@ -116,22 +117,22 @@ static mosa_status ev_write_json(const char *path, const meval_report *r, const 
       r->diversity_real);
     J("  \"bone_length_variance\": %.6g,\n  \"foot_skating\": %.6g,\n  \"penetration\": %.6g,\n  \"jerk\": %.6g,\n",
       r->phys.bone_var, r->phys.skate, r->phys.penetration, r->phys.jerk);
-    if (r->action_n > 0) {
-        J("  \"action_accuracy\": %.6g,\n  \"action_motions\": %d,\n  \"per_action\": {", r->action_acc, r->action_n);
-        for (int a = 0; a < motion_action_count(); a++)
-            J("%s\n    \"%s\": %.6g", a ? "," : "", motion_action_name(a), r->per_action[a]);
-        J("\n  },\n");
-        if (r->heldout_n > 0) {
-            J("  \"action_accuracy_heldout_phrasings\": %.6g,\n  \"heldout_motions\": %d,\n  \"heldout_per_action\": {",
-              r->heldout_acc, r->heldout_n);
-            for (int a = 0; a < motion_action_count(); a++)
-                J("%s\n    \"%s\": %.6g", a ? "," : "", motion_action_name(a), r->heldout_per_action[a]);
-            J("\n  }\n");
-        } else {
-            J("  \"action_accuracy_heldout_phrasings\": null\n");
+    /* the hand-written prompts (real mode: real motions), then the caption checks */
+    static const char *const acc_key[MEVAL_CHECKS] = {"action_accuracy", "action_accuracy_heldout_phrasings",
+                                                      "action_accuracy_training_phrasings"};
+    static const char *const n_key[MEVAL_CHECKS] = {"action_motions", "heldout_motions", "training_motions"};
+    static const char *const per_key[MEVAL_CHECKS] = {"per_action", "heldout_per_action", "training_per_action"};
+    for (int k = 0; k < MEVAL_CHECKS; k++) {
+        const meval_action_score *sc = &r->action[k];
+        const char *end = k + 1 < MEVAL_CHECKS ? "," : "";
+        if (sc->n <= 0) {
+            J("  \"%s\": null%s\n", acc_key[k], end);
+            continue;
         }
-    } else {
-        J("  \"action_accuracy\": null\n");
+        J("  \"%s\": %.6g,\n  \"%s\": %d,\n  \"%s\": {", acc_key[k], sc->acc, n_key[k], sc->n, per_key[k]);
+        for (int a = 0; a < motion_action_count(); a++)
+            J("%s\n    \"%s\": %.6g", a ? "," : "", motion_action_name(a), sc->per_action[a]);
+        J("\n  }%s\n", end);
     }
     J("}\n");
 #undef J
@@ -218,37 +219,42 @@ int motion_eval_main(int argc, char **argv) {
            time_now() - t0);
     printf("%-10s %8s %8s %8s %8s %9s %9s %10s %8s %8s %8s %9s\n", "", "FID", "Top1", "Top2", "Top3", "MM-Dist",
            "Diversity", "BoneVar", "Skate", "Penetr", "Jerk", "ActAcc");
+    const meval_action_score *act = r.action;
     char acc[32] = "-";
-    if (r.action_n > 0) snprintf(acc, sizeof acc, "%.3f", r.action_acc);
+    if (act[MEVAL_CHECK_PROMPTS].n > 0) snprintf(acc, sizeof acc, "%.3f", act[MEVAL_CHECK_PROMPTS].acc);
     printf("%-10s %8.4f %8.3f %8.3f %8.3f %9.4f %9.4f %10.3g %8.4f %8.4f %8.2f %9s\n", o.real ? "Real" : "Generated",
            r.fid, r.top[0], r.top[1], r.top[2], r.mm_dist, r.diversity, r.phys.bone_var, r.phys.skate, r.phys.penetration,
            r.phys.jerk, acc);
     printf("(diversity of the real reference motions: %.4f; R-precision over %d items; units: BoneVar m^2, Skate m/s, "
            "Penetr m, Jerk m/s^3)\n",
            r.diversity_real, r.rprec_used);
-    if (r.heldout_n > 0)
+    const int checks = act[MEVAL_CHECK_HELDOUT].n > 0 ? MEVAL_CHECKS : 1; /* real mode: one */
+    if (checks > 1)
         printf("action accuracy: hand-written prompts %.3f (%d motions%s), test captions in held-out phrasings %.3f "
-               "(%d motions)\n",
-               r.action_acc, r.action_n, extract ? ", through the motion-prompt extraction" : ", as written",
-               r.heldout_acc, r.heldout_n);
-    if (per_action && r.action_n > 0) {
-        if (r.heldout_n > 0) printf("  %-18s %-38s %s\n", "action", "hand-written prompts", "held-out phrasings");
+               "(%d motions), training captions %.3f (%d motions, the generator's own phrasings)\n",
+               act[0].acc, act[0].n, extract ? ", through the motion-prompt extraction" : ", as written",
+               act[MEVAL_CHECK_HELDOUT].acc, act[MEVAL_CHECK_HELDOUT].n, act[MEVAL_CHECK_TRAINING].acc,
+               act[MEVAL_CHECK_TRAINING].n);
+    if (per_action && act[0].n > 0) {
+        const char *const head[MEVAL_CHECKS] = {o.real ? "real test motions" : "hand-written prompts",
+                                                "held-out phrasings", "training phrasings"};
+        printf("  %-18s", "action");
+        for (int k = 0; k < checks; k++) printf(" %-*s", k + 1 < checks ? 34 : 0, head[k]);
+        printf("\n");
         for (int a = 0; a < motion_action_count(); a++) {
-            char c1[64] = "-", c2[64] = "";
-            if (r.per_action[a] >= 0) {
-                int c = r.confusion_top[a];
-                if (c >= 0 && c != a)
-                    snprintf(c1, sizeof c1, "%.3f (most often %s)", r.per_action[a], motion_action_name(c));
-                else snprintf(c1, sizeof c1, "%.3f", r.per_action[a]);
+            printf("  %-18s", motion_action_name(a));
+            for (int k = 0; k < checks; k++) {
+                char cell[64] = "-";
+                int c = act[k].confusion_top[a];
+                if (act[k].per_action[a] < 0) {
+                } else if (c >= 0 && c != a) {
+                    snprintf(cell, sizeof cell, "%.3f (most often %s)", act[k].per_action[a], motion_action_name(c));
+                } else {
+                    snprintf(cell, sizeof cell, "%.3f", act[k].per_action[a]);
+                }
+                printf(" %-*s", k + 1 < checks ? 34 : 0, cell);
             }
-            if (r.heldout_n > 0) {
-                int c = r.heldout_confusion_top[a];
-                if (r.heldout_per_action[a] < 0) snprintf(c2, sizeof c2, "-");
-                else if (c >= 0 && c != a)
-                    snprintf(c2, sizeof c2, "%.3f (most often %s)", r.heldout_per_action[a], motion_action_name(c));
-                else snprintf(c2, sizeof c2, "%.3f", r.heldout_per_action[a]);
-            }
-            printf("  %-18s %-38s %s\n", motion_action_name(a), c1, c2);
+            printf("\n");
         }
     }
     if (json && (s = ev_write_json(json, &r, model_arg ? model_arg : model_path, ev_path, o.seed)) != MOSA_OK) {

@@ -669,16 +669,44 @@ meval_run_options meval_run_options_default(void) {
 
 #define MEVAL_SECOND_DRAW 0x9E3779B97F4A7C15ull
 #define MEVAL_HELDOUT_DRAW 0xC2B2AE3D27D4EB4Full
-#define MEVAL_HELDOUT_DRAW_PER_ACTION 12 /* single-action items drawn per action, to find 3 of most */
+#define MEVAL_TRAINING_DRAW 0x165667B19E3779F9ull
+#define MEVAL_CAPTION_DRAW_PER_ACTION 12 /* single-action items drawn per action, to find 3 of most */
 
-/* An action check's result into the report's fields. */
-static void meval__take_actions(const meval_action_result *ar, int A, int *n, double *acc, double *per, int *conf) {
-    *n = ar->prompts;
-    *acc = ar->prompts ? (double)ar->correct / ar->prompts : 0;
+/* An action check's result into a report's score. */
+static void meval__take_actions(meval_action_score *out, const meval_action_result *ar, int A) {
+    out->n = ar->prompts;
+    out->acc = ar->prompts ? (double)ar->correct / ar->prompts : 0;
     for (int a = 0; a < A && a < 256; a++) {
-        per[a] = ar->per_action[a];
-        conf[a] = ar->confusion_top[a];
+        out->per_action[a] = ar->per_action[a];
+        out->confusion_top[a] = ar->confusion_top[a];
     }
+}
+
+/* The action check on MEVAL_CHECK_CAPTIONS captions per action of a corpus split (a draw of
+ * single actions of its own), given to o->gen as written. */
+static mosa_status meval__caption_check(meval_action_score *out, const meval_model *ev, const meval_run_options *o,
+                                        int split, uint64_t draw, int samples) {
+    const int A = ev->cfg.n_actions;
+    action_prompt_set *set = mosa_calloc(1, sizeof *set);
+    if (!set) return MOSA_ERR_NOMEM;
+    motion_corpus c = {0};
+    motion_corpus_options co = motion_corpus_options_default(MEVAL_CAPTION_DRAW_PER_ACTION * A, o->seed ^ draw, split);
+    co.sequence_share = 0;
+    mosa_status s = motion_corpus_procedural(&c, &co);
+    if (s == MOSA_OK) {
+        set->n_actions = A;
+        for (int i = 0; i < c.n; i++) {
+            int a = c.items[i].action;
+            if (a >= 0 && a < A && a < 256 && set->count[a] < MEVAL_CHECK_CAPTIONS)
+                set->prompt[a][set->count[a]++] = c.items[i].caption[0];
+        }
+        meval_action_result ar;
+        s = meval_action_accuracy(&ar, ev, set, o->gen, o->gen_user, samples, o->seed, o->progress, o->progress_user);
+        if (s == MOSA_OK) meval__take_actions(out, &ar, A);
+    }
+    motion_corpus_free(&c);
+    mosa_free(set);
+    return s;
 }
 
 mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_options *o) {
@@ -688,7 +716,7 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
     const int n = o->n, D = ev->cfg.dim, A = ev->cfg.n_actions;
     r->n = n;
     r->real = o->real;
-    motion_corpus ref = {0}, second = {0}, heldout = {0};
+    motion_corpus ref = {0}, second = {0};
     float **feats = mosa_calloc((size_t)n, sizeof *feats);
     int *lens = mosa_calloc((size_t)n, sizeof *lens);
     const char **caps = mosa_calloc((size_t)n, sizeof *caps);
@@ -789,11 +817,12 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
                 per_ok[a] += pred == a;
                 per_n[a]++;
             }
-            r->action_n = cnt;
-            r->action_acc = cnt ? (double)ok / cnt : 0;
+            meval_action_score *sc = &r->action[MEVAL_CHECK_PROMPTS];
+            sc->n = cnt;
+            sc->acc = cnt ? (double)ok / cnt : 0;
             for (int a = 0; a < A && a < 256; a++) {
-                r->per_action[a] = per_n[a] ? (double)per_ok[a] / per_n[a] : -1;
-                r->confusion_top[a] = -1;
+                sc->per_action[a] = per_n[a] ? (double)per_ok[a] / per_n[a] : -1;
+                sc->confusion_top[a] = -1;
             }
         } else {
             meval_action_result ar;
@@ -802,32 +831,12 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
                                       o->action_gen ? o->action_gen_user : o->gen_user, samples, o->seed, o->progress,
                                       o->progress_user);
             if (s != MOSA_OK) goto done;
-            meval__take_actions(&ar, A, &r->action_n, &r->action_acc, r->per_action, r->confusion_top);
-            /* captions in each action's held-out phrasing: a third test draw of single actions */
-            action_prompt_set *hs = mosa_calloc(1, sizeof *hs);
-            if (!hs) {
-                s = MOSA_ERR_NOMEM;
-                goto done;
-            }
-            motion_corpus_options ho = motion_corpus_options_default(MEVAL_HELDOUT_DRAW_PER_ACTION * A,
-                                                                     o->seed ^ MEVAL_HELDOUT_DRAW, MOTION_SPLIT_TEST);
-            ho.sequence_share = 0;
-            if ((s = motion_corpus_procedural(&heldout, &ho)) != MOSA_OK) {
-                mosa_free(hs);
-                goto done;
-            }
-            hs->n_actions = A;
-            for (int i = 0; i < heldout.n; i++) {
-                int a = heldout.items[i].action;
-                if (a >= 0 && a < A && a < 256 && hs->count[a] < MEVAL_HELDOUT_CAPTIONS)
-                    hs->prompt[a][hs->count[a]++] = heldout.items[i].caption[0];
-            }
-            s = meval_action_accuracy(&ar, ev, hs, o->gen, o->gen_user, samples, o->seed, o->progress,
-                                      o->progress_user);
-            mosa_free(hs);
+            meval__take_actions(&r->action[MEVAL_CHECK_PROMPTS], &ar, A);
+            s = meval__caption_check(&r->action[MEVAL_CHECK_HELDOUT], ev, o, MOTION_SPLIT_TEST, MEVAL_HELDOUT_DRAW, samples);
             if (s != MOSA_OK) goto done;
-            meval__take_actions(&ar, A, &r->heldout_n, &r->heldout_acc, r->heldout_per_action,
-                                r->heldout_confusion_top);
+            s = meval__caption_check(&r->action[MEVAL_CHECK_TRAINING], ev, o, MOTION_SPLIT_TRAIN, MEVAL_TRAINING_DRAW,
+                                     samples);
+            if (s != MOSA_OK) goto done;
         }
     }
 done:
@@ -844,6 +853,5 @@ done:
     mosa_free(logits);
     motion_corpus_free(&ref);
     motion_corpus_free(&second);
-    motion_corpus_free(&heldout);
     return s;
 }

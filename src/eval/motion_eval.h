@@ -153,6 +153,24 @@ typedef struct meval_run_options {
 } meval_run_options;
 meval_run_options meval_run_options_default(void);
 
+/* One action-accuracy check: motions classified by the evaluator against the action they were
+ * made for. */
+typedef struct meval_action_score {
+    int n;                  /* classified motions (0 = not measured) */
+    double acc;
+    double per_action[256]; /* -1 = nothing of that action */
+    int confusion_top[256]; /* most frequent wrong prediction per action (generated mode), -1 = none */
+} meval_action_score;
+
+/* The action checks of a report. Generated mode: the hand-written prompts (action_prompts.h,
+ * through o->action_gen when set); MEVAL_CHECK_HELDOUT_CAPTIONS test-split captions per action
+ * in each action's held-out phrasing, given to gen as written (the text side's generalisation
+ * to new wording, on the corpus's own held-out split); as many training-split captions (the
+ * phrasings the generator was trained on: the ceiling that the other two are read against).
+ * Real mode: only MEVAL_CHECK_PROMPTS, holding the classifier's accuracy on real test motions. */
+enum { MEVAL_CHECK_PROMPTS, MEVAL_CHECK_HELDOUT, MEVAL_CHECK_TRAINING, MEVAL_CHECKS };
+#define MEVAL_CHECK_CAPTIONS 3
+
 typedef struct meval_report {
     int n;               /* motions evaluated */
     int rprec_used;      /* of them in full pools of 32 */
@@ -163,27 +181,15 @@ typedef struct meval_report {
     double diversity;    /* of the evaluated motions */
     double diversity_real; /* of the real reference motions */
     meval_physics phys;  /* means over the evaluated motions */
-    int action_n;        /* classified motions (0 = not measured) */
-    double action_acc;
-    double per_action[256];
-    int confusion_top[256]; /* most frequent wrong prediction per action (generated mode), -1 = none */
-    /* generated mode: the same check on test-split captions (each action's held-out phrasing,
-     * MEVAL_HELDOUT_CAPTIONS per action, given to gen as written): the text side's
-     * generalisation to new wording, measured on the corpus's own held-out split */
-    int heldout_n;       /* classified motions (0 = not measured) */
-    double heldout_acc;
-    double heldout_per_action[256]; /* -1 = no caption of that action */
-    int heldout_confusion_top[256];
+    meval_action_score action[MEVAL_CHECKS];
 } meval_report;
-
-#define MEVAL_HELDOUT_CAPTIONS 3
 
 /* Draws n test-split items (the real reference). Generated mode: one motion per item from one
  * of its captions, as long as the real one; real mode: a second, disjoint test draw stands for
  * the "generated" set (so FID is real vs real). Then FID, R-precision, MM-Dist, diversity,
  * physical checks and (if asked) action accuracy: generated mode classifies the motions of
- * action_prompts.h's prompts and of held-out-phrasing captions; real mode classifies the
- * single-action items of the second draw. */
+ * action_prompts.h's prompts and of held-out- and training-phrasing captions; real mode
+ * classifies the single-action items of the second draw. */
 mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_options *o);
 
 #endif /* MOSA_EVAL_MOTION_EVAL_H */

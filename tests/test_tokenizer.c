@@ -225,6 +225,10 @@ static void test_wordnet(void) {
         {"creeps", {"sneaks", "moves slowly", "walks", NULL}}, /* mostly a verb: not "person" (a creep) */
         {"ascends", {"up", "climbs", NULL}}, /* "travel up": a definition's words are not re-inflected ("ups") */
         {"tiptoes", {"walks", "walks toes", NULL}},      /* a kind of walk: its hypernym */
+        {"palms", {"hands", NULL}},   /* a body part as the part it belongs to, plural kept; not "to palm" */
+        {"ankle", {"leg", NULL}},
+        {"heel", {"foot", NULL}},     /* its first sense is a shoe's heel: the first body sense counts */
+        {"stomach", {"<unk>", "body", NULL}}, /* a body part: never the verb "to stomach" ("stands") */
         {NULL, {NULL}},
     };
     printf("WordNet mappings (vocabulary from training captions):\n");
@@ -245,6 +249,8 @@ static void test_wordnet(void) {
         /* "sky" is mostly a noun: its verb definition ("throw with a light motion") is not read */
         mapped(v, "sky", &how);
         TEST_COND("no definition of a part of speech the word is rarely used as", how != TEXT_MAP_GLOSS);
+        mapped(v, "palms", &how);
+        TEST_COND("a body part's whole is logged as a holonym", how == TEXT_MAP_HOLONYM);
     }
     const char *extra[] = {"gallops", "prances", "tiptoes", "somersaults", "shimmies", "pirouettes", "stomps", "skips",
                            "crawls", "lunged", "strides", "wiggles", NULL};

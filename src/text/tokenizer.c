@@ -745,6 +745,56 @@ static int wn__dominant(char lems[4][8][TEXT_WORD_MAX], const int nl[4], int p) 
     return 1;
 }
 
+#define WN_NOUN_BODY 8 /* lexicographer file noun.body */
+#define TOK_HOLO_LEVELS 2
+
+/* A body part as the vocabulary's body part it is part of: the first sense of noun lemma in
+ * noun.body (WordNet's order: "heel" is a shoe's first, a foot's second), then its part holonyms
+ * up to TOK_HOLO_LEVELS steps ("quadriceps" -> "thigh" -> "leg"), the plural form first when
+ * `plural` ("palms" -> "hands"). -1 if none; plural -1 only asks whether lemma has a sense in
+ * noun.body (0 or -1). */
+static int wn__body_whole(const text_vocab *v, const char *lemma, int plural) {
+    char buf[TEXT_WORD_MAX];
+    snprintf(buf, sizeof buf, "%s", lemma);
+    IndexPtr ix = index_lookup(buf, NOUN);
+    if (!ix) return -1;
+    long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
+    int nf = 0;
+    for (int sn = 0; sn < ix->off_cnt && nf == 0; sn++) {
+        SynsetPtr s = read_synset(NOUN, (long)ix->offset[sn], "");
+        if (!s) continue;
+        if (s->fnum == WN_NOUN_BODY) frontier[nf++] = (long)ix->offset[sn];
+        free_synset(s);
+    }
+    free_index(ix);
+    if (plural < 0) return nf > 0 ? 0 : -1;
+    int found = -1;
+    for (int l = 0; l < TOK_HOLO_LEVELS && nf > 0 && found < 0; l++) {
+        int nn = 0;
+        for (int f = 0; f < nf; f++) {
+            SynsetPtr s = read_synset(NOUN, frontier[f], "");
+            if (!s) continue;
+            for (int q = 0; q < s->ptrcount; q++)
+                if (s->ptrtyp[q] == ISPARTPTR && s->ppos[q] == NOUN && nn < WN_MAX_FRONTIER) next[nn++] = s->ptroff[q];
+            free_synset(s);
+        }
+        for (int f = 0; f < nn && found < 0; f++) {
+            SynsetPtr s = read_synset(NOUN, next[f], "");
+            if (!s) continue;
+            for (int i = 0; i < s->wcount && found < 0; i++) {
+                char pl[TEXT_WORD_MAX + 2];
+                snprintf(pl, sizeof pl, "%ss", s->words[i]);
+                if (plural && strlen(pl) < TEXT_WORD_MAX && !strchr(pl, '_')) found = text_vocab_find(v, pl);
+                if (found < 0) found = wn__synword(v, s->words[i], NOUN);
+            }
+            free_synset(s);
+        }
+        memcpy(frontier, next, sizeof(long) * (size_t)nn);
+        nf = nn;
+    }
+    return found;
+}
+
 /* The reading of an OOV word (lower case), before re-inflection (wn__map). */
 static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r) {
     r->n = 1;
@@ -782,6 +832,22 @@ static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r)
                 r->ids[0] = person_id;
                 return;
             }
+    /* 1c. a body part the vocabulary lacks becomes the part it belongs to, when the noun is the
+     * word's most frequent use ("palms" -> "hands", not the verb "to palm" -> "touches";
+     * "ankle" -> "leg"); a synonym in the vocabulary comes first ("tummy" -> "belly"). Such a
+     * word is then read only as a noun ("stomach" is not the verb "to stand") */
+    const int body = nl[1] > 0 && wn__body_whole(v, lems[1][0], -1) >= 0 && wn__dominant(lems, nl, 1);
+    if (body) {
+        int syn = -1;
+        for (int k = 0; k < nl[1] && syn < 0; k++) syn = wn__senses_at(v, lems[1][k], NOUN, 0);
+        int whole = -1;
+        for (int k = 0; k < nl[1] && syn < 0 && whole < 0; k++) whole = wn__body_whole(v, lems[1][k], strcmp(word, lems[1][k]) != 0);
+        if (syn >= 0 || whole >= 0) {
+            *how = syn >= 0 ? TEXT_MAP_SYNONYM : TEXT_MAP_HOLONYM;
+            r->ids[0] = syn >= 0 ? syn : whole;
+            return;
+        }
+    }
     /* 2. synonyms, 3. the definition when the word's first sense is vague, 4. hypernyms up to 3
      * levels: part of speech by part of speech (verbs first: a motion word that can be a verb
      * is read as one), each step over every sense. Nouns: synonyms, one step down ("staircase"
@@ -793,6 +859,7 @@ static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r)
     int found = -1;
     for (int p = 0; p < 4 && found < 0; p++) {
         const int pos = k_pos[p];
+        if (body && pos != NOUN) continue;
         *how = TEXT_MAP_SYNONYM;
         for (int k = 0; k < nl[p] && found < 0; k++) found = wn__senses_at(v, lems[p][k], pos, 0);
         if (found < 0 && pos == NOUN) {
@@ -974,6 +1041,7 @@ const char *text_map_kind_name(text_map_kind how) {
     case TEXT_MAP_HYPERNYM: return "WordNet hypernym";
     case TEXT_MAP_HYPONYM: return "WordNet hyponym";
     case TEXT_MAP_GLOSS: return "WordNet definition";
+    case TEXT_MAP_HOLONYM: return "WordNet holonym (part of)";
     case TEXT_MAP_UNKNOWN: break;
     }
     return "unknown";

@@ -134,6 +134,10 @@ static const pcase k_cases[] = {
     {"A boy stands there without moving in the snow.", NULL, "boy|stands|without|moving", "snow"},
     {"A woman in blue jumps while spreading her arms and legs on the lawn.", NULL, "woman|jumps|spreading|arms|and|legs",
      "blue|lawn"},
+    /* a verb whose object is a bodily posture is the motion, whatever its class */
+    {"A woman in a white robe assumes the warrior yoga stance on the terrace.", NULL, "woman|assumes|warrior|stance",
+     "white|robe|terrace"},
+    {"A girl strikes a pose in front of the mirror.", NULL, "girl|strikes|pose", NULL},
     {NULL, NULL, NULL, NULL}};
 
 static void test_cases(void) {

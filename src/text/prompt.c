@@ -501,6 +501,23 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
             for (int k = 0; k < nf && t[i].motion_fnum < 0; k++)
                 if (is_motion_class(f[k])) t[i].motion_fnum = f[k];
         }
+    /* a verb of any class whose object is a bodily posture is a motion: "assumes the warrior
+     * yoga stance", "strikes a pose" (the object: determiners, adjectives and nouns up to its
+     * head, at most 5 words) */
+    for (int i = 0; i + 1 < n; i++) {
+        if (!t[i].is_verb || t[i].motion_fnum >= 0 || in_list(t[i].vlem, k_appearance_verb)) continue;
+        int head = -1;
+        for (int j = i + 1; j < n && j <= i + 5; j++) {
+            if (t[j].punct || in_list(t[j].w, k_prep) || in_list(t[j].w, k_conn)) break;
+            if (t[j].is_noun) head = j;
+            else if (!in_list(t[j].w, k_det) && !t[j].is_adj) break;
+        }
+        char lem[PROMPT_WORD_MAX];
+        int f[1];
+        if (head >= 0 && wn_lemma(t[head].w, NOUN, lem, sizeof lem) && wn_noun_kind_of(lem, "posture", 2, 3) &&
+            wn_classes(t[i].vlem, VERB, f, 1) == 1)
+            t[i].motion_fnum = f[0];
+    }
 
     ctx c = {t, n, -1, 1};
     /* the subject: the first person noun phrase */

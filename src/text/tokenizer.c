@@ -795,6 +795,26 @@ static int wn__body_whole(const text_vocab *v, const char *lemma, int plural) {
     return found;
 }
 
+/* A word written as two vocabulary words, the first at least 2 letters and the second at least
+ * 3 ("upstairs" -> "up stairs", "handstand" -> "hand stand"), the shortest first part that
+ * works: r gets both, 1; else 0. */
+static int tok__split_known(const text_vocab *v, const char *word, tok_reading *r) {
+    size_t n = strlen(word);
+    for (size_t k = 2; k + 3 <= n; k++) {
+        char left[TEXT_WORD_MAX];
+        snprintf(left, sizeof left, "%.*s", (int)k, word);
+        int a = text_vocab_find(v, left), b = a >= TEXT_SPECIALS ? text_vocab_find(v, word + k) : -1;
+        if (a >= TEXT_SPECIALS && b >= TEXT_SPECIALS) {
+            r->n = 2;
+            r->ids[0] = a;
+            r->ids[1] = b;
+            r->how = TEXT_MAP_SPLIT;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The reading of an OOV word (lower case), before re-inflection (wn__map). */
 static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r) {
     r->n = 1;
@@ -848,6 +868,9 @@ static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r)
             return;
         }
     }
+    /* 1d. a word that is never a verb and is written as two vocabulary words is read as them
+     * ("upstairs" -> "up stairs", not the definition "floor above"; "handstand") */
+    if (nl[0] == 0 && tok__split_known(v, word, r)) return;
     /* 2. synonyms, 3. the definition when the word's first sense is vague, 4. hypernyms up to 3
      * levels: part of speech by part of speech (verbs first: a motion word that can be a verb
      * is read as one), each step over every sense. Nouns: synonyms, one step down ("staircase"
@@ -926,7 +949,8 @@ static int wn__verb_form(const text_vocab *v, const char *t, char infl) {
  * third person, the captions' tense ("leaped" -> "jumps"). */
 static void wn__map(const text_vocab *v, const char *word, tok_reading *r) {
     wn__map_lemma(v, word, r);
-    if (r->ids[0] < TEXT_SPECIALS || r->how == TEXT_MAP_GLOSS) return; /* a definition's words stand as written */
+    if (r->ids[0] < TEXT_SPECIALS || r->how == TEXT_MAP_GLOSS || r->how == TEXT_MAP_SPLIT)
+        return; /* a definition's words, or a split word's, stand as written */
     char lem[8][TEXT_WORD_MAX], tl[8][TEXT_WORD_MAX];
     if (wn__lemmas(word, VERB, lem, 8) == 0) return; /* not a verb form */
     size_t n = strlen(word);
@@ -1042,6 +1066,7 @@ const char *text_map_kind_name(text_map_kind how) {
     case TEXT_MAP_HYPONYM: return "WordNet hyponym";
     case TEXT_MAP_GLOSS: return "WordNet definition";
     case TEXT_MAP_HOLONYM: return "WordNet holonym (part of)";
+    case TEXT_MAP_SPLIT: return "two known words";
     case TEXT_MAP_UNKNOWN: break;
     }
     return "unknown";

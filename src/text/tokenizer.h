@@ -52,9 +52,10 @@ typedef enum text_map_kind {
     TEXT_MAP_HYPONYM, /* a more specific word ("staircase" -> "stairs") */
     TEXT_MAP_GLOSS,   /* the words of its WordNet definition ("hurries" -> "moves fast") */
     TEXT_MAP_HOLONYM, /* the body part it is part of ("palms" -> "hands", "ankle" -> "leg") */
+    TEXT_MAP_SPLIT,   /* two vocabulary words written as one ("upstairs" -> "up stairs") */
 } text_map_kind;
 /* "same lemma", "WordNet synonym", "WordNet hypernym", "unknown", "WordNet hyponym",
- * "WordNet definition", "WordNet holonym (part of)" */
+ * "WordNet definition", "WordNet holonym (part of)", "two known words" */
 const char *text_map_kind_name(text_map_kind how);
 /* Called once per out-of-vocabulary word: `to` is the vocabulary word it became, or the words
  * (space-separated) of a definition reading; NULL for UNK. */

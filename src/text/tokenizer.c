@@ -748,27 +748,31 @@ static int wn__dominant(char lems[4][8][TEXT_WORD_MAX], const int nl[4], int p) 
 #define WN_NOUN_BODY 8 /* lexicographer file noun.body */
 #define TOK_HOLO_LEVELS 2
 
-/* A body part as the vocabulary's body part it is part of: the first sense of noun lemma in
- * noun.body (WordNet's order: "heel" is a shoe's first, a foot's second), then its part holonyms
- * up to TOK_HOLO_LEVELS steps ("quadriceps" -> "thigh" -> "leg"), the plural form first when
- * `plural` ("palms" -> "hands"). -1 if none; plural -1 only asks whether lemma has a sense in
- * noun.body (0 or -1). */
-static int wn__body_whole(const text_vocab *v, const char *lemma, int plural) {
+/* The first sense of noun lemma in noun.body (WordNet's order: "heel" is a shoe's first, a
+ * foot's second), or -1. */
+static long wn__body_sense(const char *lemma) {
     char buf[TEXT_WORD_MAX];
     snprintf(buf, sizeof buf, "%s", lemma);
     IndexPtr ix = index_lookup(buf, NOUN);
     if (!ix) return -1;
-    long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
-    int nf = 0;
-    for (int sn = 0; sn < ix->off_cnt && nf == 0; sn++) {
+    long off = -1;
+    for (int sn = 0; sn < ix->off_cnt && off < 0; sn++) {
         SynsetPtr s = read_synset(NOUN, (long)ix->offset[sn], "");
         if (!s) continue;
-        if (s->fnum == WN_NOUN_BODY) frontier[nf++] = (long)ix->offset[sn];
+        if (s->fnum == WN_NOUN_BODY) off = (long)ix->offset[sn];
         free_synset(s);
     }
     free_index(ix);
-    if (plural < 0) return nf > 0 ? 0 : -1;
-    int found = -1;
+    return off;
+}
+
+/* The vocabulary's body part that body-part synset `off` is part of: its part holonyms up to
+ * TOK_HOLO_LEVELS steps ("quadriceps" -> "thigh" -> "leg"), the plural form first when `plural`
+ * ("palms" -> "hands"). -1 if none. */
+static int wn__body_whole(const text_vocab *v, long off, int plural) {
+    long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
+    int nf = 1, found = -1;
+    frontier[0] = off;
     for (int l = 0; l < TOK_HOLO_LEVELS && nf > 0 && found < 0; l++) {
         int nn = 0;
         for (int f = 0; f < nf; f++) {
@@ -796,7 +800,7 @@ static int wn__body_whole(const text_vocab *v, const char *lemma, int plural) {
 }
 
 /* A word written as two vocabulary words, the first at least 2 letters and the second at least
- * 3 ("upstairs" -> "up stairs", "handstand" -> "hand stand"), the shortest first part that
+ * 3 ("upstairs" -> "up stairs", "downstairs" -> "down stairs"), the shortest first part that
  * works: r gets both, 1; else 0. */
 static int tok__split_known(const text_vocab *v, const char *word, tok_reading *r) {
     size_t n = strlen(word);
@@ -856,12 +860,12 @@ static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r)
      * word's most frequent use ("palms" -> "hands", not the verb "to palm" -> "touches";
      * "ankle" -> "leg"); a synonym in the vocabulary comes first ("tummy" -> "belly"). Such a
      * word is then read only as a noun ("stomach" is not the verb "to stand") */
-    const int body = nl[1] > 0 && wn__body_whole(v, lems[1][0], -1) >= 0 && wn__dominant(lems, nl, 1);
+    const long body_off = nl[1] > 0 ? wn__body_sense(lems[1][0]) : -1;
+    const int body = body_off >= 0 && wn__dominant(lems, nl, 1);
     if (body) {
         int syn = -1;
         for (int k = 0; k < nl[1] && syn < 0; k++) syn = wn__senses_at(v, lems[1][k], NOUN, 0);
-        int whole = -1;
-        for (int k = 0; k < nl[1] && syn < 0 && whole < 0; k++) whole = wn__body_whole(v, lems[1][k], strcmp(word, lems[1][k]) != 0);
+        int whole = syn < 0 ? wn__body_whole(v, body_off, strcmp(word, lems[1][0]) != 0) : -1;
         if (syn >= 0 || whole >= 0) {
             *how = syn >= 0 ? TEXT_MAP_SYNONYM : TEXT_MAP_HOLONYM;
             r->ids[0] = syn >= 0 ? syn : whole;
@@ -1094,7 +1098,9 @@ typedef struct tok_ctx {
 
 /* Logs the held-back line of the previous out-of-vocabulary word, if any. */
 static void tok__flush_log(tok_ctx *c) {
-    if (c->pend && c->log) c->log(c->user, c->pend_word[0] ? c->pend_word : "(overlong word)", c->pend_text[0] ? c->pend_text : NULL, c->pend_how);
+    if (c->pend && c->log)
+        c->log(c->user, c->pend_word[0] ? c->pend_word : "(overlong word)", c->pend_text[0] ? c->pend_text : NULL,
+               c->pend_how);
     c->pend = 0;
 }
 

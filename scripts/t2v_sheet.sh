@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# t2v_sheet.sh [OUT.png] [T2V_MODEL] [VAE]: generates videos with the base text-to-video model
+# t2v_sheet.sh [OUT.jpg|OUT.png] [T2V_MODEL] [VAE]: generates videos with the base text-to-video model
 # (`mosa generate --no-structure`) for prompts that no training caption has (other clothes,
 # places and motions combined), and tiles 6 evenly spaced frames of each into one row: the
 # picture in docs/video.md. Defaults: the shipped models. Needs ./setup.sh to have run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-docs/img/t2v_samples.png}
+out=${1:-docs/img/t2v_samples.jpg}
 model=${2:-models/video/t2v.safetensors}
 vae=${3:-models/video/vae.safetensors}
 mosa=./build/mosa
@@ -31,5 +31,5 @@ for p in "${prompts[@]}"; do
     "$tmp/rowl$(printf %02d $r).png" 2>/dev/null || cp "$tmp/row$r.png" "$tmp/rowl$(printf %02d $r).png"
   r=$((r + 1))
 done
-ffmpeg -loglevel error -y -i "$tmp/rowl%02d.png" -vf "tile=1x$r:padding=2:color=gray" -frames:v 1 "$out"
+ffmpeg -loglevel error -y -i "$tmp/rowl%02d.png" -vf "tile=1x$r:padding=2:color=gray" -frames:v 1 -q:v 3 "$out"
 echo "wrote $out"

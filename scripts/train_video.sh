@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # train_video.sh: reproduces the appearance base from scratch: the MoVid-syn data, the causal
-# video VAE that ships in models/video/, then the text-to-video DiT on its latents (not shipped
-# yet; no downloads). Each step is resumable: rerun the script after an interruption and every run
-# continues bit-exactly from its last checkpoint. About 8 hours on 2 cores (the DiT: 7).
+# video VAE and the text-to-video DiT that ship in models/video/ (no downloads). Each step is
+# resumable: rerun the script after an interruption and every run continues bit-exactly from its
+# last checkpoint. About 8 hours on 2 cores (the DiT: 7).
 #   usage: scripts/train_video.sh [BUILD_DIR]   (default: build; run from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,17 +35,21 @@ cp runs/vae_lp32/vae_step850.safetensors models/video/vae.safetensors
 
 # 3. the text-to-video DiT with its text encoder, v-prediction with zero terminal SNR on
 #    per-channel normalised latents (docs/video.md, "Third and fourth runs"): 1000 clips encoded
-#    once (~8 min), then 20000 steps of 8 at ~1.2 s per step on 2 cores (~7 hours; rerun the
-#    script after an interruption and it resumes; past step 14000 on 2026-11-22). Not shipped yet: at step 9000 a person-sized
-#    upright figure appears in every clip, drawn as patch texture without limbs. To look at it
-#    midway: the same command with
+#    once (~8 min), then 20000 steps of 8 at ~1.1 s per step on 2 cores (~6-7 hours; rerun the
+#    script after an interruption and it resumes). The shipped model is the bf16 export of the
+#    EMA weights at step 20000. To look at it midway: the same command with
 #    --export-checkpoint writes runs/t2v_e/t2v_step<N>.safetensors.
-"$mosa" train t2v --data runs/movid128 --val runs/movid128_val --vae models/video/vae.safetensors \
-  --out runs/t2v_e $(resume_flag runs/t2v_e) --max-clips 1000 --val-clips 16 --steps 20000 --batch 8 \
-  --lr 3e-4 --lr-min 2e-5 --warmup 100 --width 192 --layers 6 --heads 4 --pred v --zero-snr \
-  --eval-every 500 --ckpt-every 100 --threads 2 --export runs/t2v_e/t2v_bf16.safetensors
+#    The export is written only when the run has finished, so a finished run is not exported
+#    again (a re-export writes the same weights but last_loss=0 into t2v.info: no step ran).
+if [ ! -f runs/t2v_e/t2v_bf16.safetensors ]; then
+  "$mosa" train t2v --data runs/movid128 --val runs/movid128_val --vae models/video/vae.safetensors \
+    --out runs/t2v_e $(resume_flag runs/t2v_e) --max-clips 1000 --val-clips 16 --steps 20000 --batch 8 \
+    --lr 3e-4 --lr-min 2e-5 --warmup 100 --width 192 --layers 6 --heads 4 --pred v --zero-snr \
+    --eval-every 500 --ckpt-every 100 --threads 2 --export runs/t2v_e/t2v_bf16.safetensors
+fi
+cp runs/t2v_e/t2v_bf16.safetensors models/video/t2v.safetensors
 
 # 4. look at it: a grid of frames for prompts outside the training captions, and the held-out
 #    loss as x0 error per noise level
-scripts/t2v_sheet.sh docs/img/t2v_samples_e.png runs/t2v_e/t2v_bf16.safetensors models/video/vae.safetensors
+scripts/t2v_sheet.sh docs/img/t2v_samples.jpg models/video/t2v.safetensors models/video/vae.safetensors
 /usr/bin/python3 scripts/t2v_x0_error.py runs/t2v_e

@@ -6,7 +6,8 @@
 # the asked size and frame count, the same seed gives the same bytes, sizes off the grid are
 # rounded with a note, and bad input (no --no-structure, no or empty prompt, bad numbers, an
 # unknown extension, a missing directory, a missing or mismatched model file, a size that would
-# not fit in memory) gets exit 1 with a message and leaves no output file behind.
+# not fit in memory) gets exit 1 with a message and leaves no output file behind. Last, the
+# shipped models (models/video/) load by default and make a 2-step video.
 set -u
 mosa=${1:?usage: test_generate.sh path/to/mosa}
 tmp=$(mktemp -d)
@@ -83,6 +84,12 @@ expect_error "too big for memory" "GiB" gen -W 16384 -H 16384 --frames 100000 -o
 expect_error "over --max-memory" "max-memory" gen -W 1024 -H 1024 --frames 33 --max-memory 0.05 -o "$tmp/x.mp4"
 expect_error "unknown option" "unknown option" gen --bogus 1 -o "$tmp/x.mp4"
 ok "no output after errors" '[ -z "$(ls "$tmp" | grep "^x")" ] && [ ! -e "$tmp/nodir" ]'
+
+# ---- the shipped models (models/video/): they load together, by default, and make a video ----
+ok "shipped models: 2 steps at the default size, 33 frames of 128x128, not all alike" '"$mosa" generate "a man in a blue jacket walks on the beach" --no-structure --steps 2 --seed 1 -o "$tmp/shipped/" >/dev/null 2>"$tmp/shipped.err" && [ "$(ls "$tmp/shipped" | wc -l)" -eq 33 ] && [ "$(md5sum "$tmp"/shipped/*.png | cut -d" " -f1 | sort -u | wc -l)" -gt 1 ] || { cat "$tmp/shipped.err"; false; }'
+if command -v ffprobe >/dev/null; then
+  ok "shipped models: frames are 128x128" '[ "$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$tmp/shipped/frame_00000.png")" = "128,128" ]'
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -46,8 +46,7 @@ static int quiet;
 static void on_map(void *u, const char *from, const char *to, text_map_kind how) {
     (void)u;
     if (quiet) return;
-    static const char *const kind[4] = {"same lemma", "WordNet synonym", "WordNet hypernym", "unknown"};
-    if (to) fprintf(stderr, "  word '%s' read as '%s' (%s)\n", from, to, kind[how < 4 ? how : 3]);
+    if (to) fprintf(stderr, "  word '%s' read as '%s' (%s)\n", from, to, text_map_kind_name(how));
     else fprintf(stderr, "  word '%s' is not known to the model and is ignored\n", from);
 }
 

@@ -232,10 +232,10 @@ int motion_eval_main(int argc, char **argv) {
     if (checks > 1)
         printf("action accuracy: hand-written prompts %.3f (%d motions%s), test captions in held-out phrasings %.3f "
                "(%d motions), training captions %.3f (%d motions, the generator's own phrasings)\n",
-               act[0].acc, act[0].n, extract ? ", through the motion-prompt extraction" : ", as written",
+               act[MEVAL_CHECK_PROMPTS].acc, act[MEVAL_CHECK_PROMPTS].n, extract ? ", through the motion-prompt extraction" : ", as written",
                act[MEVAL_CHECK_HELDOUT].acc, act[MEVAL_CHECK_HELDOUT].n, act[MEVAL_CHECK_TRAINING].acc,
                act[MEVAL_CHECK_TRAINING].n);
-    if (per_action && act[0].n > 0) {
+    if (per_action && act[MEVAL_CHECK_PROMPTS].n > 0) {
         const char *const head[MEVAL_CHECKS] = {o.real ? "real test motions" : "hand-written prompts",
                                                 "held-out phrasings", "training phrasings"};
         printf("  %-18s", "action");
@@ -244,14 +244,12 @@ int motion_eval_main(int argc, char **argv) {
         for (int a = 0; a < motion_action_count(); a++) {
             printf("  %-18s", motion_action_name(a));
             for (int k = 0; k < checks; k++) {
-                char cell[64] = "-";
-                int c = act[k].confusion_top[a];
-                if (act[k].per_action[a] < 0) {
-                } else if (c >= 0 && c != a) {
+                char cell[64] = "-"; /* "-": nothing of that action in this check */
+                const int c = act[k].confusion_top[a];
+                if (act[k].per_action[a] >= 0 && c >= 0 && c != a)
                     snprintf(cell, sizeof cell, "%.3f (most often %s)", act[k].per_action[a], motion_action_name(c));
-                } else {
+                else if (act[k].per_action[a] >= 0)
                     snprintf(cell, sizeof cell, "%.3f", act[k].per_action[a]);
-                }
                 printf(" %-*s", k + 1 < checks ? 34 : 0, cell);
             }
             printf("\n");

@@ -832,7 +832,8 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
                                       o->progress_user);
             if (s != MOSA_OK) goto done;
             meval__take_actions(&r->action[MEVAL_CHECK_PROMPTS], &ar, A);
-            s = meval__caption_check(&r->action[MEVAL_CHECK_HELDOUT], ev, o, MOTION_SPLIT_TEST, MEVAL_HELDOUT_DRAW, samples);
+            s = meval__caption_check(&r->action[MEVAL_CHECK_HELDOUT], ev, o, MOTION_SPLIT_TEST, MEVAL_HELDOUT_DRAW,
+                                     samples);
             if (s != MOSA_OK) goto done;
             s = meval__caption_check(&r->action[MEVAL_CHECK_TRAINING], ev, o, MOTION_SPLIT_TRAIN, MEVAL_TRAINING_DRAW,
                                      samples);

@@ -163,7 +163,7 @@ typedef struct meval_action_score {
 } meval_action_score;
 
 /* The action checks of a report. Generated mode: the hand-written prompts (action_prompts.h,
- * through o->action_gen when set); MEVAL_CHECK_HELDOUT_CAPTIONS test-split captions per action
+ * through o->action_gen when set); MEVAL_CHECK_CAPTIONS test-split captions per action
  * in each action's held-out phrasing, given to gen as written (the text side's generalisation
  * to new wording, on the corpus's own held-out split); as many training-split captions (the
  * phrasings the generator was trained on: the ceiling that the other two are read against).

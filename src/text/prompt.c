@@ -246,6 +246,12 @@ static int is_scene_noun(const tok *t) {
            lexclass_is(f, "noun.state") || lexclass_is(f, "noun.event");
 }
 
+/* 1 when t is a noun for a bodily posture (a kind of posture.n.01: "posture", "stance", "pose"). */
+static int is_posture(const tok *t) {
+    char lem[PROMPT_WORD_MAX];
+    return t->is_noun && wn_lemma(t->w, NOUN, lem, sizeof lem) && wn_noun_kind_of(lem, "posture", 2, 3);
+}
+
 static int ends_with(const char *w, const char *suf) {
     size_t n = strlen(w), m = strlen(suf);
     return n > m && strcmp(w + n - m, suf) == 0;
@@ -341,10 +347,8 @@ static int pp_keep(const ctx *c, int i, int e) {
     if (strcmp(p, "next") == 0) return 0;
     if (strcmp(p, "in") == 0) {
         if (compound) return 0;
-        char lem[PROMPT_WORD_MAX];
         /* a path ("in a circle") or a bodily posture ("in a low posture"; not "in a crouch", an act) */
-        return in_list(head->w, k_in_path) || lexclass_is(head->noun_fnum, "noun.shape") ||
-               (head->is_noun && wn_lemma(head->w, NOUN, lem, sizeof lem) && wn_noun_kind_of(lem, "posture", 2, 3));
+        return in_list(head->w, k_in_path) || lexclass_is(head->noun_fnum, "noun.shape") || is_posture(head);
     }
     if (in_list(p, k_path_prep)) {
         if (compound && strcmp(p, "out") != 0) return 0;
@@ -512,11 +516,8 @@ static mosa_status extract_locked(char *out, size_t cap, const char *prompt, pro
             if (t[j].is_noun) head = j;
             else if (!in_list(t[j].w, k_det) && !t[j].is_adj) break;
         }
-        char lem[PROMPT_WORD_MAX];
         int f[1];
-        if (head >= 0 && wn_lemma(t[head].w, NOUN, lem, sizeof lem) && wn_noun_kind_of(lem, "posture", 2, 3) &&
-            wn_classes(t[i].vlem, VERB, f, 1) == 1)
-            t[i].motion_fnum = f[0];
+        if (head >= 0 && is_posture(&t[head]) && wn_classes(t[i].vlem, VERB, f, 1) == 1) t[i].motion_fnum = f[0];
     }
 
     ctx c = {t, n, -1, 1};

@@ -244,8 +244,24 @@ static void test_sequences(void) {
     printf("  sequence, motion only: %s\n", one);
 }
 
+/* The conjugated verbs of the templates, in both forms. */
+static void test_verbs(void) {
+    static char v[512][MOTION_VERB_MAX];
+    int n = motion_caption_verbs(v, 512);
+    int walks = 0, walking = 0, running = 0, dup = 0, jog = 0;
+    for (int i = 0; i < n; i++) {
+        walks |= !strcmp(v[i], "walks"), walking |= !strcmp(v[i], "walking"), running |= !strcmp(v[i], "running");
+        jog |= !strcmp(v[i], "jog"); /* "does a light jog": a noun, not a '^' verb */
+        for (int k = 0; k < i; k++) dup |= !strcmp(v[i], v[k]);
+    }
+    printf("  %d conjugated verb forms (%s %s %s ...)\n", n, v[0], v[1], v[2]);
+    TEST_COND("caption verbs: both forms, distinct, no nouns", n > 80 && walks && walking && running && !dup && !jog);
+    TEST_COND("caption verbs: max respected", motion_caption_verbs(v, 5) == 5);
+}
+
 int main(void) {
     test_each_action();
+    test_verbs();
     test_parameters();
     test_sequences();
     return test_report();

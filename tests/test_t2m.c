@@ -99,6 +99,33 @@ int main(void) {
         t2m_trainer_free(p1), t2m_trainer_free(p2), t2m_trainer_free(p0);
     }
 
+    /* ---- verb relatives: the vocabulary grows by the verbs' WordNet relatives, deterministic,
+     * named in the options, not together with para_aug ---- */
+    {
+        t2m_train_options ov = o;
+        ov.verb_aug = 0.5f;
+        t2m_trainer *v1 = NULL, *v2 = NULL;
+        float l1[3] = {0}, l2[3] = {0};
+        TEST_COND("verb-aug trainers", t2m_trainer_create(&v1, &ov, NULL, NULL) == MOSA_OK &&
+                                           t2m_trainer_create(&v2, &ov, NULL, NULL) == MOSA_OK);
+        for (int i = 0; v1 && v2 && i < 3; i++) t2m_trainer_step(v1, &l1[i]), t2m_trainer_step(v2, &l2[i]);
+        TEST_COND("verb augmentation is deterministic", memcmp(l1, l2, sizeof l1) == 0 && isfinite(l1[2]));
+        int nv = 0, np = 0;
+        if (v1) t2m_trainer_sizes(v1, NULL, NULL, &nv, NULL, NULL);
+        t2m_trainer_sizes(a, NULL, NULL, &np, NULL, NULL);
+        const text_vocab *vv = v1 ? t2m_vocab(t2m_trainer_model(v1)) : NULL;
+        printf("  vocabulary %d words, %d with verb relatives\n", np, nv);
+        TEST_COND("verb relatives join the vocabulary", nv > np + 50 && vv && text_vocab_find(vv, "strolls") >= 0 &&
+                                                            text_vocab_find(t2m_vocab(t2m_trainer_model(a)), "strolls") < 0);
+        char line[1024];
+        t2m_train_options_format(&ov, line, sizeof line);
+        TEST_COND("verb_aug in the options line", strstr(line, "verb_aug=0.5") != NULL);
+        t2m_trainer_free(v1), t2m_trainer_free(v2);
+        ov.para_aug = 0.5f;
+        t2m_trainer *vb = NULL;
+        TEST_COND("verb_aug with para_aug refused", t2m_trainer_create(&vb, &ov, NULL, NULL) == MOSA_ERR_ARG && vb == NULL);
+    }
+
     /* ---- export / load round trip ---- */
     TEST_COND("export", t2m_trainer_export(a, mf) == MOSA_OK);
     t2m_model *m = NULL;

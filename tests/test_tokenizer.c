@@ -279,6 +279,31 @@ static void test_wordnet(void) {
         TEST_COND("paraphrase readings: max respected", text_vocab_paraphrase_ids(v, "throws", pid, 1) <= 1);
     }
 
+    /* the WordNet relatives of a verb form, in its form (vocabulary expansion for training) */
+    {
+        static char rel[128][TEXT_WORD_MAX], rel2[128][TEXT_WORD_MAX];
+        int n3 = text_verb_relatives("walks", rel, 128), n3b = text_verb_relatives("walks", rel2, 128);
+        int has_stroll = 0, has_self = 0, has_proc = 0;
+        for (int i = 0; i < n3; i++) {
+            has_stroll |= !strcmp(rel[i], "strolls");
+            has_self |= !strcmp(rel[i], "walks");
+            has_proc |= !strcmp(rel[i], "processes"); /* a troponym whose first sense is not bodily */
+        }
+        printf("  'walks' relatives: %d (%s %s %s ...)\n", n3, n3 > 0 ? rel[0] : "", n3 > 1 ? rel[1] : "", n3 > 2 ? rel[2] : "");
+        TEST_COND("relatives of 'walks': troponyms in the third person, not itself, no non-bodily senses",
+                  n3 > 10 && has_stroll && !has_self && !has_proc);
+        TEST_COND("relatives are deterministic", n3 == n3b && memcmp(rel, rel2, sizeof rel[0] * (size_t)(n3 > 0 ? n3 : 0)) == 0);
+        int ng = text_verb_relatives("walking", rel, 128), ing = ng > 0;
+        for (int i = 0; i < ng; i++) ing &= strlen(rel[i]) > 3 && !strcmp(rel[i] + strlen(rel[i]) - 3, "ing");
+        int hop = 0;
+        int nj = text_verb_relatives("jumping", rel2, 128);
+        for (int i = 0; i < nj; i++) hop |= !strcmp(rel2[i], "hopping"); /* doubled consonant */
+        TEST_COND("relatives of an -ing form are -ing forms, 'hopping' spelt right", ing && hop);
+        TEST_COND("relatives: max respected", text_verb_relatives("walks", rel, 3) == 3);
+        TEST_COND("relatives of a non-verb: none", text_verb_relatives("zzqx", rel, 128) == 0 &&
+                                                       text_verb_relatives("the", rel, 128) == 0);
+    }
+
     /* nonsense and logging */
     logbook lb = {0};
     int32_t ids[16];

@@ -35,6 +35,8 @@ static void usage(FILE *f) {
             "  --cond-drop P       text dropped for classifier-free guidance (default %g)\n"
             "  --word-drop P       caption words replaced by <unk> in training (default 0)\n"
             "  --para-aug P        caption words replaced by the reading of a WordNet synonym (default 0)\n"
+            "  --verb-aug P        caption verbs replaced by a WordNet synonym or troponym, which joins the\n"
+            "                      vocabulary (\"walks\" -> \"strolls\"; default 0; not with --para-aug)\n"
             "  --offsets N         crop offsets encoded per motion, 1..4 (default %d)\n"
             "  --width W --layers N --heads H         GPT size (default %d %d %d)\n"
             "  --text-width W --text-layers N        text encoder size (default %d %d)\n"
@@ -84,6 +86,7 @@ int motion_train_t2m_main(int argc, char **argv) {
         else if (!strcmp(a, "--cond-drop")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.cond_drop);
         else if (!strcmp(a, "--word-drop")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.word_drop);
         else if (!strcmp(a, "--para-aug")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.para_aug);
+        else if (!strcmp(a, "--verb-aug")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.verb_aug);
         else if (!strcmp(a, "--offsets")) ok = cli_parse_int(cmd, a, v, 1, 4, &o.offsets);
         else if (!strcmp(a, "--width")) ok = cli_parse_int(cmd, a, v, 8, 4096, &o.gpt_width);
         else if (!strcmp(a, "--layers")) ok = cli_parse_int(cmd, a, v, 1, 64, &o.gpt_layers);

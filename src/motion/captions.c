@@ -810,3 +810,32 @@ mosa_status motion_sequence_caption_motion_split(char *buf, size_t cap, const in
     mosa_free(s);
     return st;
 }
+
+/* Adds the '^' verbs of template t (both forms) to out[] unless present. */
+static void cap__verbs_of(const char *t, char (*out)[MOTION_VERB_MAX], int *n, int max) {
+    for (const char *s = strchr(t, '^'); s && *n < max; s = strchr(s, '^')) {
+        const char *w = ++s;
+        while (*s && (isalpha((unsigned char)*s) || *s == '-')) s++;
+        char buf[2][MOTION_VERB_MAX];
+        cap_buf b = {buf[1], sizeof buf[1], 0, 0};
+        buf[1][0] = 0;
+        cap__ing(&b, w, (size_t)(s - w));
+        if (s - w >= MOTION_VERB_MAX || b.overflow) continue;
+        snprintf(buf[0], sizeof buf[0], "%.*s", (int)(s - w), w);
+        for (int f = 0; f < 2 && *n < max; f++) {
+            int dup = 0;
+            for (int k = 0; k < *n && !dup; k++) dup = strcmp(out[k], buf[f]) == 0;
+            if (!dup) memcpy(out[(*n)++], buf[f], strlen(buf[f]) + 1);
+        }
+    }
+}
+
+int motion_caption_verbs(char (*out)[MOTION_VERB_MAX], int max) {
+    int n = 0;
+    for (int a = 0; a < MOTION_ACTION_COUNT; a++)
+        for (int i = 0; i < CAP_MAX_VP && cap_table[a].vp[i]; i++) cap__verbs_of(cap_table[a].vp[i], out, &n, max);
+    const char *const *const turns[] = {cap_turn_quarter, cap_turn_most, cap_turn_full};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; turns[k][i]; i++) cap__verbs_of(turns[k][i], out, &n, max);
+    return n;
+}

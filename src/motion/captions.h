@@ -53,4 +53,10 @@ mosa_status motion_sequence_caption_motion_split(char *buf, size_t cap, const in
  * action); 0 for an unknown action. */
 int motion_caption_phrasings(int action);
 
+/* The verbs the captions conjugate ('^' in the templates of every phrasing): each in the third
+ * person ("walks") and in the -ing form the progressive uses ("walking"), distinct, up to max
+ * words of fewer than MOTION_VERB_MAX bytes. Returns how many were written. */
+#define MOTION_VERB_MAX 32
+int motion_caption_verbs(char (*out)[MOTION_VERB_MAX], int max);
+
 #endif /* MOSA_CAPTIONS_H */

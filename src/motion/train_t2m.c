@@ -3,6 +3,7 @@
 
 #include "../tensor/optim.h"
 #include "../tensor/train_state.h"
+#include "captions.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -32,9 +33,10 @@ struct t2m_trainer {
     /* batch scratch */
     int32_t *ids, *inp, *tgt;
     uint8_t *wmask, *nul;
-    /* para_aug: per vocabulary id, the readings of its WordNet neighbours (para[para_off[id] ..
-     * para_off[id+1]-1]) */
+    /* para_aug / verb_aug: per vocabulary id, the ids that may replace it (para[para_off[id] ..
+     * para_off[id+1]-1]), with probability para_p */
     int32_t *para, *para_off;
+    float para_p;
 };
 
 t2m_train_options t2m_train_options_default(void) {
@@ -60,16 +62,18 @@ t2m_train_options t2m_train_options_default(void) {
     o.drop = 0.1f;
     o.word_drop = 0.0f;
     o.para_aug = 0.0f;
+    o.verb_aug = 0.0f;
     return o;
 }
 
 void t2m_train_options_format(const t2m_train_options *o, char *buf, size_t cap) {
-    char vq[256], wd[96] = "";
+    char vq[256], wd[128] = "";
     vqvae_config_format(&o->vq, vq, sizeof vq);
     /* options off by default are written only when on, so older runs keep their line */
     int nw = 0;
     if (o->word_drop > 0) nw = snprintf(wd, sizeof wd, " word_drop=%g", (double)o->word_drop);
-    if (o->para_aug > 0) snprintf(wd + nw, sizeof wd - (size_t)nw, " para_aug=%g", (double)o->para_aug);
+    if (o->para_aug > 0) nw += snprintf(wd + nw, sizeof wd - (size_t)nw, " para_aug=%g", (double)o->para_aug);
+    if (o->verb_aug > 0) snprintf(wd + nw, sizeof wd - (size_t)nw, " verb_aug=%g", (double)o->verb_aug);
     snprintf(buf, cap,
              "vqvae=%s humanml3d=%s corpus_size=%d test_size=%d seed=%llu steps=%d batch=%d lr=%g lr_min=%g warmup=%d "
              "wd=%g clip=%g pkeep=%g cond_drop=%g offsets=%d gpt=%dx%dx%d text=%dx%d max_tokens=%d drop=%g%s%s%s",
@@ -129,6 +133,107 @@ static mosa_status build_paraphrases(t2m_trainer *t, const text_vocab *v) {
     }
     t->para_off[n] = total;
     return MOSA_OK;
+}
+
+/* verb_aug: the caption verbs (motion_caption_verbs) in the captions' vocabulary v and, for
+ * each, its WordNet relatives that v lacks (text_verb_relatives). fn gets (verb, relative)
+ * pairs; returns MOSA_OK or the first error. */
+#define VERB_REL_MAX 128
+static mosa_status each_verb_relative(const text_vocab *v, void (*fn)(void *, const char *, const char *), void *user) {
+    enum { MAXV = 512 };
+    char(*verbs)[MOTION_VERB_MAX] = mosa_malloc(sizeof(*verbs) * MAXV);
+    char(*rel)[TEXT_WORD_MAX] = mosa_malloc(sizeof(*rel) * VERB_REL_MAX);
+    mosa_status s = verbs && rel ? MOSA_OK : MOSA_ERR_NOMEM;
+    const int nv = s == MOSA_OK ? motion_caption_verbs(verbs, MAXV) : 0;
+    for (int i = 0; i < nv && s == MOSA_OK; i++) {
+        if (text_vocab_find(v, verbs[i]) < TEXT_SPECIALS) continue;
+        const int nr = text_verb_relatives(verbs[i], rel, VERB_REL_MAX);
+        if (nr < 0) s = MOSA_ERR_IO; /* WordNet missing; the message is set */
+        for (int k = 0; k < nr; k++)
+            if (text_vocab_find(v, rel[k]) < 0) fn(user, verbs[i], rel[k]);
+    }
+    mosa_free(verbs);
+    mosa_free(rel);
+    return s;
+}
+
+typedef struct rel_text {
+    char *buf;
+    size_t len, cap;
+    int nomem;
+} rel_text;
+
+static void rel_text_add(void *user, const char *verb, const char *w) {
+    (void)verb;
+    rel_text *r = user;
+    const size_t n = strlen(w);
+    if (r->nomem) return;
+    if (r->len + n + 2 > r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 4096;
+        while (cap < r->len + n + 2) cap *= 2;
+        char *g = mosa_realloc(r->buf, cap);
+        if (!g) { r->nomem = 1; return; }
+        r->buf = g, r->cap = cap;
+    }
+    memcpy(r->buf + r->len, w, n);
+    r->len += n;
+    r->buf[r->len++] = ' ';
+    r->buf[r->len] = 0;
+}
+
+/* The relatives of the caption verbs that vocabulary v lacks, space-separated (*out, mosa_free). */
+static mosa_status verb_relatives_text(const text_vocab *v, char **out) {
+    rel_text r = {0};
+    mosa_status s = each_verb_relative(v, rel_text_add, &r);
+    if (s == MOSA_OK && (r.nomem || !r.buf)) s = r.nomem ? MOSA_ERR_NOMEM : mosa_fail(MOSA_ERR_ARG, "verb_aug: no caption verb has a WordNet relative");
+    if (s != MOSA_OK) mosa_free(r.buf), r.buf = NULL;
+    *out = r.buf;
+    return s;
+}
+
+typedef struct rel_pairs {
+    const text_vocab *v; /* the expanded vocabulary */
+    int32_t (*pair)[2];
+    int n, cap, nomem;
+} rel_pairs;
+
+static void rel_pairs_add(void *user, const char *verb, const char *w) {
+    rel_pairs *r = user;
+    const int id = text_vocab_find(r->v, verb), to = text_vocab_find(r->v, w);
+    if (id < TEXT_SPECIALS || to < TEXT_SPECIALS || r->nomem) return;
+    if (r->n == r->cap) {
+        int cap = r->cap ? 2 * r->cap : 1024;
+        int32_t(*g)[2] = mosa_realloc(r->pair, sizeof(*g) * (size_t)cap);
+        if (!g) { r->nomem = 1; return; }
+        r->pair = g, r->cap = cap;
+    }
+    r->pair[r->n][0] = id, r->pair[r->n][1] = to;
+    r->n++;
+}
+
+/* verb_aug's replacement lists over the expanded vocabulary v: each caption verb -> the ids of
+ * its relatives that the captions' vocabulary `captions` lacks (verb_relatives_text added them). */
+static mosa_status build_verb_relatives(t2m_trainer *t, const text_vocab *captions, const text_vocab *v) {
+    const int n = text_vocab_size(v);
+    rel_pairs r = {v, NULL, 0, 0, 0};
+    mosa_status s = each_verb_relative(captions, rel_pairs_add, &r);
+    if (s == MOSA_OK && r.nomem) s = MOSA_ERR_NOMEM;
+    t->para_off = mosa_calloc((size_t)n + 1, sizeof(int32_t));
+    t->para = mosa_malloc(sizeof(int32_t) * (size_t)(r.n > 0 ? r.n : 1));
+    if (s == MOSA_OK && (!t->para_off || !t->para)) s = MOSA_ERR_NOMEM;
+    if (s == MOSA_OK) { /* counting sort by verb id, pairs in their order */
+        for (int i = 0; i < r.n; i++) t->para_off[r.pair[i][0] + 1]++;
+        for (int id = 0; id < n; id++) t->para_off[id + 1] += t->para_off[id];
+        int32_t *fill = mosa_malloc(sizeof(int32_t) * (size_t)(n > 0 ? n : 1));
+        if (!fill) s = MOSA_ERR_NOMEM;
+        else {
+            memcpy(fill, t->para_off, sizeof(int32_t) * (size_t)n);
+            for (int i = 0; i < r.n; i++) t->para[fill[r.pair[i][0]]++] = r.pair[i][1];
+            mosa_free(fill);
+        }
+    }
+    mosa_free(r.pair);
+    return s;
 }
 
 /* Tokens and caption ids of every item of a corpus. */
@@ -218,15 +323,17 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     *out = NULL;
     const t2m_train_options o = opts ? *opts : t2m_train_options_default();
     if (o.batch < 1 || o.batch > 4096 || o.steps < 1 || o.offsets < 1 || o.offsets > 4 || !(o.pkeep > 0 && o.pkeep <= 1) ||
-        !(o.cond_drop >= 0 && o.cond_drop < 1) || !(o.word_drop >= 0 && o.word_drop < 1) || !(o.para_aug >= 0 && o.para_aug < 1) || o.corpus_size < 1 || o.test_size < 0 || !(o.lr > 0))
+        !(o.cond_drop >= 0 && o.cond_drop < 1) || !(o.word_drop >= 0 && o.word_drop < 1) || !(o.para_aug >= 0 && o.para_aug < 1) || !(o.verb_aug >= 0 && o.verb_aug < 1) ||
+        (o.para_aug > 0 && o.verb_aug > 0) || o.corpus_size < 1 || o.test_size < 0 || !(o.lr > 0))
         return mosa_fail(MOSA_ERR_ARG, "t2m training: invalid options (batch 1..4096, steps >= 1, offsets 1..4, pkeep "
-                                       "in (0,1], cond_drop and word_drop in [0,1), corpus size >= 1, lr > 0)");
+                                       "in (0,1], cond_drop, word_drop, para_aug and verb_aug in [0,1), not both of the last two, "
+                                       "corpus size >= 1, lr > 0)");
     t2m_trainer *t = mosa_calloc(1, sizeof *t);
     if (!t) return MOSA_ERR_NOMEM;
     t->o = o;
     ctx_init(&t->c, 16u << 20);
     motion_corpus tr = {0}, te = {0};
-    text_vocab *vocab = NULL;
+    text_vocab *vocab = NULL, *cap_vocab = NULL; /* cap_vocab: the captions' alone (verb_aug) */
     const char **texts = NULL;
     mosa_status s;
     t2m_config cfg;
@@ -250,11 +357,22 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     say(log, user, "corpus: %d training and %d test motions", tr.n, te.n);
     /* vocabulary from the training captions */
     int nt = 0;
-    texts = mosa_malloc(sizeof(char *) * (size_t)tr.n * MOTION_CORPUS_CAPTIONS + 1);
+    texts = mosa_malloc(sizeof(char *) * ((size_t)tr.n * MOTION_CORPUS_CAPTIONS + 1)); /* + verb_aug's text */
     if (!texts) { s = MOSA_ERR_NOMEM; goto fail; }
     for (int i = 0; i < tr.n; i++)
         for (int k = 0; k < tr.items[i].ncap; k++) texts[nt++] = tr.items[i].caption[k];
     if ((s = text_vocab_build(&vocab, texts, nt, 1, 0)) != MOSA_OK) goto fail;
+    if (o.verb_aug > 0) { /* the captions' vocabulary and the verbs' relatives, as one more text */
+        char *relatives = NULL;
+        cap_vocab = vocab;
+        vocab = NULL;
+        if ((s = verb_relatives_text(cap_vocab, &relatives)) != MOSA_OK) goto fail;
+        texts[nt] = relatives;
+        s = text_vocab_build(&vocab, texts, nt + 1, 1, 0);
+        texts[nt] = NULL;
+        mosa_free(relatives);
+        if (s != MOSA_OK) goto fail;
+    }
     /* the model */
     cfg.text = text_encoder_config_default(text_vocab_size(vocab));
     cfg.text.width = o.text_width;
@@ -284,6 +402,8 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     for (int i = 0; i < t->n_train; i++) usable += t->train[i].ncap > 0;
     if (!usable) { s = mosa_fail(MOSA_ERR_ARG, "t2m training: no training motion is long enough for one token"); goto fail; }
     if (o.para_aug > 0 && (s = build_paraphrases(t, vocab)) != MOSA_OK) goto fail;
+    if (o.verb_aug > 0 && (s = build_verb_relatives(t, cap_vocab, vocab)) != MOSA_OK) goto fail;
+    t->para_p = o.para_aug > 0 ? o.para_aug : o.verb_aug;
     /* optimizer and scratch */
     adamw_cfg ac = adamw_defaults(o.lr);
     ac.weight_decay = o.weight_decay;
@@ -300,6 +420,7 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     if (!t->ids || !t->inp || !t->tgt || !t->wmask || !t->nul) { s = MOSA_ERR_NOMEM; goto fail; }
     mosa_free(texts);
     text_vocab_free(vocab);
+    text_vocab_free(cap_vocab);
     motion_corpus_free(&tr);
     motion_corpus_free(&te);
     *out = t;
@@ -307,6 +428,7 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
 fail:
     mosa_free(texts);
     text_vocab_free(vocab);
+    text_vocab_free(cap_vocab);
     motion_corpus_free(&tr);
     motion_corpus_free(&te);
     t2m_trainer_free(t);
@@ -351,7 +473,7 @@ static void build_batch(t2m_trainer *t, const tok_item *const *items, const int 
                 float u;
                 rng_uniform(&t->data, &u, 1);
                 const int32_t k = (int32_t)rng_below(&t->data, (uint32_t)(t->para_off[id + 1] - t->para_off[id]));
-                if (u < t->o.para_aug) id = t->para[t->para_off[id] + k];
+                if (u < t->para_p) id = t->para[t->para_off[id] + k];
             }
             t->ids[b * L + i] = id;
             t->wmask[b * L + i] = id != TEXT_PAD;

@@ -51,6 +51,12 @@ typedef struct t2m_train_options {
                              * tokenizer reads for one of their WordNet synonyms or hyponyms
                              * (text_vocab_paraphrase_ids): trains on the readings of words a
                              * user may write instead; default 0 */
+    float verb_aug;         /* vocabulary expansion: the WordNet relatives of the captions' verbs
+                             * (text_verb_relatives: "walks" -> "strolls", "tiptoes", ...) that
+                             * the captions lack join the vocabulary, and a caption verb is
+                             * replaced, with this probability, by one of them, so the model
+                             * learns those words as what they name; default 0. Not together
+                             * with para_aug */
 } t2m_train_options;
 
 t2m_train_options t2m_train_options_default(void);

@@ -1062,6 +1062,120 @@ int text_vocab_paraphrase_ids(const text_vocab *v, const char *word, int32_t *id
     return st == MOSA_OK ? n : -1;
 }
 
+/* 1 for a synset of the verb classes that describe a bodily action. */
+static int wn__bodily_verb(const SynsetPtr s) {
+    static const char *const cls[] = {"verb.motion", "verb.body", "verb.contact", "verb.competition"};
+    if (s->fnum < 0 || s->fnum >= 45 || !lexfiles[s->fnum]) return 0;
+    for (size_t i = 0; i < sizeof cls / sizeof cls[0]; i++)
+        if (!strcmp(lexfiles[s->fnum], cls[i])) return 1;
+    return 0;
+}
+
+/* Verb lemma in the form `infl` ('s' third person, 'g' -ing, 'b' bare) by English spelling rules,
+ * kept only when WordNet's morphology reads it back as the lemma ("hop" -> "hopping" through
+ * its exception list, "visit" -> "visiting"). 1 when out holds it. */
+static int wn__inflect(const char *lemma, char infl, char *out, size_t cap) {
+    const size_t n = strlen(lemma);
+    if (n < 2 || n + 5 > cap) return 0;
+    if (infl == 'b') {
+        snprintf(out, cap, "%s", lemma);
+        return 1;
+    }
+    const char last = lemma[n - 1], prev = lemma[n - 2];
+    const int vowel_prev = strchr("aeiou", prev) != NULL;
+    char c[2][TEXT_WORD_MAX + 8];
+    int nc = 0;
+    if (infl == 's') {
+        if (strchr("sxz", last) || (last == 'h' && (prev == 'c' || prev == 's')))
+            snprintf(c[nc++], sizeof c[0], "%ses", lemma);
+        else if (last == 'y' && !vowel_prev) snprintf(c[nc++], sizeof c[0], "%.*sies", (int)(n - 1), lemma);
+        else snprintf(c[nc++], sizeof c[0], "%ss", lemma);
+    } else {
+        if (last == 'e' && prev == 'i') snprintf(c[nc++], sizeof c[0], "%.*sying", (int)(n - 2), lemma);
+        else if (last == 'e' && !strchr("eoy", prev)) snprintf(c[nc++], sizeof c[0], "%.*sing", (int)(n - 1), lemma);
+        else {
+            const int cvc = !strchr("aeiouwxy", last) && vowel_prev && (n < 3 || !strchr("aeiou", lemma[n - 3]));
+            if (cvc) snprintf(c[nc++], sizeof c[0], "%s%cing", lemma, last); /* hopping, if WordNet knows it */
+            snprintf(c[nc++], sizeof c[0], "%sing", lemma);
+        }
+    }
+    for (int k = 0; k < nc; k++)
+        if (strlen(c[k]) < cap && wn__is_form_of(c[k], lemma)) {
+            snprintf(out, cap, "%s", c[k]);
+            return 1;
+        }
+    return 0;
+}
+
+int text_verb_relatives(const char *form, char (*out)[TEXT_WORD_MAX], int max) {
+    if (!form || !out || max < 0) {
+        mosa_fail(MOSA_ERR_ARG, "text_verb_relatives: need a word and out[max]");
+        return -1;
+    }
+    char(*cand)[TEXT_WORD_MAX] = mosa_malloc(sizeof(*cand) * PARA_MAX_CANDIDATES);
+    if (!cand) return -1;
+    int nc = 0, n = 0;
+    pthread_mutex_lock(&g_wn_lock);
+    mosa_status st = wn__init();
+    char lem[8][TEXT_WORD_MAX];
+    const int nl = st == MOSA_OK && strlen(form) < TEXT_WORD_MAX ? wn__lemmas(form, VERB, lem, 8) : 0;
+    const size_t len = strlen(form);
+    const char infl = nl == 0                                         ? 0
+                      : !strcmp(form, lem[0])                         ? 'b'
+                      : len > 4 && !strcmp(form + len - 3, "ing")     ? 'g'
+                      : len > 2 && form[len - 1] == 's'               ? 's'
+                                                                      : 0;
+    IndexPtr ix = NULL;
+    if (infl) {
+        char buf[TEXT_WORD_MAX];
+        snprintf(buf, sizeof buf, "%s", lem[0]);
+        ix = index_lookup(buf, VERB);
+    }
+    if (ix && ix->off_cnt > 0) {
+        long off = (long)ix->offset[0]; /* the first bodily sense, else the first */
+        for (int sn = 0; sn < ix->off_cnt; sn++) {
+            SynsetPtr s = read_synset(VERB, (long)ix->offset[sn], "");
+            int bodily = s && wn__bodily_verb(s);
+            if (s) free_synset(s);
+            if (bodily) {
+                off = (long)ix->offset[sn];
+                break;
+            }
+        }
+        SynsetPtr s = read_synset(VERB, off, "");
+        if (s) {
+            wn__collect(s, cand, &nc, PARA_MAX_CANDIDATES);
+            for (int q = 0; q < s->ptrcount; q++)
+                if (s->ptrtyp[q] == HYPOPTR && s->ppos[q] == VERB) {
+                    SynsetPtr h = read_synset(VERB, s->ptroff[q], "");
+                    if (!h) continue;
+                    wn__collect(h, cand, &nc, PARA_MAX_CANDIDATES);
+                    free_synset(h);
+                }
+            free_synset(s);
+        }
+    }
+    if (ix) free_index(ix);
+    for (int c = 0; c < nc && n < max; c++) {
+        if (!strcmp(cand[c], lem[0])) continue;
+        /* only words whose most frequent verb sense is bodily ("strolls", not "processes", a
+         * troponym of walking in a procession) */
+        const long first = wn__first_offset(cand[c], VERB);
+        SynsetPtr fs = first >= 0 ? read_synset(VERB, first, "") : NULL;
+        const int bodily = fs && wn__bodily_verb(fs);
+        if (fs) free_synset(fs);
+        if (!bodily) continue;
+        char w[TEXT_WORD_MAX];
+        if (!wn__inflect(cand[c], infl, w, sizeof w)) continue;
+        int dup = 0;
+        for (int k = 0; k < n && !dup; k++) dup = !strcmp(out[k], w);
+        if (!dup) snprintf(out[n++], TEXT_WORD_MAX, "%s", w);
+    }
+    pthread_mutex_unlock(&g_wn_lock);
+    mosa_free(cand);
+    return st == MOSA_OK ? n : -1;
+}
+
 const char *text_map_kind_name(text_map_kind how) {
     switch (how) {
     case TEXT_MAP_LEMMA: return "same lemma";

@@ -74,6 +74,16 @@ int text_tokenize(const text_vocab *v, const char *text, int32_t *ids, int max_l
  * Returns how many ids were written (at most max), or -1 with the error set. */
 int text_vocab_paraphrase_ids(const text_vocab *v, const char *word, int32_t *ids, int max);
 
+/* The WordNet relatives of a verb form, in the same form: the synonyms and direct troponyms
+ * (hyponyms) of its first bodily sense (lexicographer classes verb.motion, verb.body,
+ * verb.contact, verb.competition; the first sense when it has none), each inflected like `form`
+ * ("walks" -> "ambles", "strolls", "tiptoes", ...; "walking" -> "ambling", ...; a bare lemma
+ * gives bare lemmas), single words only, never the form's own lemma. A form is accepted only when
+ * WordNet's morphology reads it back as its lemma. Used to teach a model these words from
+ * captions (vocabulary expansion), not at inference. Returns how many were written (at most
+ * max; 0 for a word that is not a verb form), or -1 with the error set. */
+int text_verb_relatives(const char *form, char (*out)[TEXT_WORD_MAX], int max);
+
 /* The lock serialising every use of WordNet's C library (global state) inside the tokenizer.
  * Other WordNet users (prompt.c) that may run concurrently with text_tokenize take it too. */
 void text_wordnet_lock(void);

@@ -102,6 +102,10 @@ expect_error "generate: missing model" "setup.sh" "$mosa" motion generate "a per
 expect_error "generate: a VQ-VAE is not a t2m model" "not a structure-transformer model" "$mosa" motion generate "a person walks" --model "$tmp/vq/vqvae.safetensors" -o "$tmp/x.npy"
 expect_error "generate: unwritable output" "x.npy" "$mosa" motion generate "a person walks" --model "$M" --seconds 1 -o "$tmp/no/such/dir/x.npy"
 expect_error "generate: no output" "no output" "$mosa" motion generate "a person walks" --model "$M"
+# the shipped evaluator on the tiny model: every action prompt reported once, hand-written ones with
+# the motion part the extraction kept
+ok "eval: --per-prompt lists every prompt" '"$mosa" motion eval --model "$M" --n 4 --threads 1 --per-prompt > "$tmp/ev.txt" 2>/dev/null && [ $(grep -c "^  hand-written " "$tmp/ev.txt") -eq 114 ] && grep -q "^  held-out " "$tmp/ev.txt" && grep -q "^  training " "$tmp/ev.txt" && grep -q "\"an individual sits on a chair\" -> \"an individual sits on a chair.\"" "$tmp/ev.txt"'
+
 ok "generate: no file after errors" '[ ! -e "$tmp/x.npy" ] && [ ! -e "$tmp/no" ]'
 echo "$pass passed, $fail failed (with the generate block)"
 [ "$fail" -eq 0 ]

@@ -248,6 +248,22 @@ static meval_train_options tiny_opts(const char *dir, int steps) {
 }
 
 /* A stand-in generator: the library motion of the action whose prompt this is (walk otherwise). */
+typedef struct hook_tally {
+    int calls, samples, correct, bad;
+} hook_tally;
+
+/* meval_prompt_report that counts what it hears (bad: a wrong check, action or prompt). */
+static void count_prompt(void *user, int check, int action, const char *prompt, const int *pred, int samples) {
+    hook_tally *t = user;
+    t->calls++;
+    t->bad += check != MEVAL_CHECK_PROMPTS || action < 0 || action >= motion_action_count() || !prompt || samples != 2;
+    for (int k = 0; k < samples; k++) {
+        t->samples++;
+        t->correct += pred[k] == action;
+        t->bad += pred[k] < 0 || pred[k] >= motion_action_count();
+    }
+}
+
 static mosa_status fake_gen(void *user, const char *prompt, float seconds, uint64_t seed, float **J, int *T) {
     (void)user;
     int act = MOTION_WALK;
@@ -368,9 +384,19 @@ static void test_training(void) {
         action_prompt_set *set = calloc(1, sizeof *set);
         action_prompt_set_handwritten(set);
         meval_action_result r1, r2;
-        TEST_COND("action accuracy, default set", meval_action_accuracy(&r1, &m, NULL, fake_gen, NULL, 1, 3, NULL, NULL) == MOSA_OK);
+        hook_tally tally = {0};
+        const meval_prompt_hook hook = {count_prompt, &tally, MEVAL_CHECK_PROMPTS};
+        TEST_COND("action accuracy, default set",
+                  meval_action_accuracy(&r1, &m, NULL, fake_gen, NULL, 2, 3, NULL, NULL, &hook) == MOSA_OK);
+        int nprompts = 0;
+        for (int a = 0; a < motion_action_count(); a++) nprompts += action_prompt_count(a);
+        TEST_COND("the prompt hook hears every prompt once, with every sample's prediction",
+                  tally.calls == nprompts && tally.samples == r1.prompts && tally.correct == r1.correct &&
+                      tally.bad == 0);
+        meval_action_accuracy(&r1, &m, NULL, fake_gen, NULL, 1, 3, NULL, NULL, NULL);
         set->count[MOTION_JUMP] = 0;
-        TEST_COND("action accuracy, explicit set", meval_action_accuracy(&r2, &m, set, fake_gen, NULL, 1, 3, NULL, NULL) == MOSA_OK);
+        TEST_COND("action accuracy, explicit set",
+                  meval_action_accuracy(&r2, &m, set, fake_gen, NULL, 1, 3, NULL, NULL, NULL) == MOSA_OK);
         int same = r2.prompts == r1.prompts - action_prompt_count(MOTION_JUMP) && r2.per_action[MOTION_JUMP] == -1;
         for (int a = 0; a < motion_action_count(); a++)
             if (a != MOTION_JUMP) same &= r1.per_action[a] == r2.per_action[a];

@@ -12,6 +12,7 @@
 #include "text/prompt.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,8 @@ static void eval_usage(FILE *f) {
             "  --no-extract       feed the action prompts to the generator as written (default: through\n"
             "                     the motion-prompt extraction, as mosa motion generate does)\n"
             "  --per-action       print the accuracy of every action, with its most frequent confusion\n"
+            "  --per-prompt       print every action prompt: how many of its motions came out as its action,\n"
+            "                     what the others came out as, and (hand-written) the motion part read\n"
             "  --json FILE        also write the numbers as JSON\n"
             "  --threads N        worker threads\n");
 }
@@ -71,6 +74,58 @@ static mosa_status ev_t2m_gen_extract(void *user, const char *prompt, float seco
     MOSA_TRY(prompt_motion_extract(motion, sizeof motion, prompt, NULL));
     if (!motion[0]) snprintf(motion, sizeof motion, "%s", PROMPT_DEFAULT_MOTION);
     return ev_t2m_gen(user, motion, seconds, seed, joints, T);
+}
+
+/* --per-prompt: the lines, kept until the progress bars are done. */
+typedef struct ev_lines {
+    char *buf;
+    size_t len, cap;
+    int extract; /* hand-written prompts go through the extraction: show what it kept */
+} ev_lines;
+
+static void ev_lines_add(ev_lines *l, const char *fmt, ...) {
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
+    if (l->len + (size_t)n + 1 > l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16384;
+        while (cap < l->len + (size_t)n + 1) cap *= 2;
+        char *g = mosa_realloc(l->buf, cap);
+        if (!g) return; /* a line lost, never the run */
+        l->buf = g, l->cap = cap;
+    }
+    memcpy(l->buf + l->len, line, (size_t)n + 1);
+    l->len += (size_t)n;
+}
+
+static void ev_prompt_line(void *user, int check, int action, const char *prompt, const int *pred, int samples) {
+    static const char *const name[MEVAL_CHECKS] = {"hand-written", "held-out", "training"};
+    ev_lines *l = user;
+    int ok = 0;
+    char others[512] = "";
+    size_t on = 0;
+    for (int k = 0; k < samples; k++) {
+        if (pred[k] == action) { ok++; continue; }
+        int seen = 0, count = 0;
+        for (int j = 0; j < samples; j++) {
+            seen |= j < k && pred[j] == pred[k];
+            count += pred[j] == pred[k];
+        }
+        if (!seen && on < sizeof others)
+            on += (size_t)snprintf(others + on, sizeof others - on, "%s%s x%d", on ? ", " : "", motion_action_name(pred[k]),
+                                   count);
+    }
+    char read[PROMPT_MAX_BYTES + 64] = "";
+    if (check == MEVAL_CHECK_PROMPTS && l->extract &&
+        prompt_motion_extract(read, sizeof read, prompt, NULL) == MOSA_OK && !read[0])
+        snprintf(read, sizeof read, "(no motion: %s)", PROMPT_DEFAULT_MOTION);
+    ev_lines_add(l, "  %-12s %-14s %d/%d  \"%s\"%s%s%s%s%s\n", check >= 0 && check < MEVAL_CHECKS ? name[check] : "?",
+                 motion_action_name(action), ok, samples, prompt, read[0] ? " -> \"" : "", read, read[0] ? "\"" : "",
+                 on ? "  made as: " : "", others);
 }
 
 typedef struct ev_prog {
@@ -144,7 +199,7 @@ static mosa_status ev_write_json(const char *path, const meval_report *r, const 
 int motion_eval_main(int argc, char **argv) {
     const char *cmd = "motion eval", *model_arg = NULL, *ev_arg = NULL, *json = NULL;
     meval_run_options o = meval_run_options_default();
-    int per_action = 0;
+    int per_action = 0, per_prompt = 0;
     int64_t v64;
     ev_gen g = {NULL, t2m_sample_options_default()};
     int extract = 1; /* action prompts through prompt_motion_extract, as in generate */
@@ -154,6 +209,7 @@ int motion_eval_main(int argc, char **argv) {
         if (!strcmp(a, "--real")) { o.real = 1; continue; }
         if (!strcmp(a, "--no-actions")) { o.actions = 0; continue; }
         if (!strcmp(a, "--per-action")) { per_action = 1; continue; }
+        if (!strcmp(a, "--per-prompt")) { per_prompt = 1; continue; }
         if (!strcmp(a, "--no-extract")) { extract = 0; continue; }
         if (!v) return cli_error(cmd, "%s needs a value (see --help)", a);
         i++;
@@ -202,6 +258,11 @@ int motion_eval_main(int argc, char **argv) {
             o.action_gen_user = &g;
         }
     }
+    ev_lines lines = {NULL, 0, 0, extract};
+    if (per_prompt) {
+        o.prompt_report = ev_prompt_line;
+        o.prompt_report_user = &lines;
+    }
     ev_prog prog = {0};
     o.progress = ev_progress;
     o.progress_user = &prog;
@@ -210,6 +271,7 @@ int motion_eval_main(int argc, char **argv) {
     mosa_status s = meval_run(&r, &ev, &o);
     if (prog.stage) progress_end(&prog.bar);
     if (s != MOSA_OK) {
+        mosa_free(lines.buf);
         t2m_free(gen);
         meval_free(&ev);
         return cli_error(cmd, "%s", mosa_last_error());
@@ -255,6 +317,9 @@ int motion_eval_main(int argc, char **argv) {
             printf("\n");
         }
     }
+    if (lines.len) printf("per prompt (check, action, motions made as it, prompt -> motion part read, what the others "
+                          "were made as):\n%s", lines.buf);
+    mosa_free(lines.buf);
     if (json && (s = ev_write_json(json, &r, model_arg ? model_arg : model_path, ev_path, o.seed)) != MOSA_OK) {
         t2m_free(gen);
         meval_free(&ev);

@@ -116,7 +116,7 @@ void action_prompt_set_handwritten(action_prompt_set *s) {
 
 mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev, const action_prompt_set *set,
                                   meval_generator gen, void *gen_user, int samples, uint64_t seed,
-                                  meval_progress progress, void *progress_user) {
+                                  meval_progress progress, void *progress_user, const meval_prompt_hook *hook) {
     memset(r, 0, sizeof *r);
     const int A = motion_action_count();
     action_prompt_set handwritten; /* ~17 KB of pointers */
@@ -132,11 +132,12 @@ mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev,
     int total = 0;
     for (int a = 0; a < A; a++) total += set->count[a] * samples;
     float *emb = mosa_malloc(sizeof(float) * ev->cfg.dim), *logits = mosa_malloc(sizeof(float) * A);
-    int *votes = mosa_calloc((size_t)A, sizeof(int));
-    if (!emb || !logits || !votes) {
+    int *votes = mosa_calloc((size_t)A, sizeof(int)), *preds = mosa_calloc((size_t)samples, sizeof(int));
+    if (!emb || !logits || !votes || !preds) {
         mosa_free(emb);
         mosa_free(logits);
         mosa_free(votes);
+        mosa_free(preds);
         return MOSA_ERR_NOMEM;
     }
     mosa_status s = MOSA_OK;
@@ -146,7 +147,7 @@ mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev,
         int ok = 0, n = 0;
         float sec = motion_action_min_seconds(a) + 1.0f;
         if (sec < 4.0f) sec = 4.0f;
-        for (int i = 0; i < set->count[a] && s == MOSA_OK; i++)
+        for (int i = 0; i < set->count[a] && s == MOSA_OK; i++) {
             for (int k = 0; k < samples; k++) {
                 const char *prompt = set->prompt[a][i];
                 float *J = NULL;
@@ -173,10 +174,13 @@ mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev,
                 int pred;
                 meval_argmax(&pred, logits, 1, A);
                 votes[pred]++;
+                preds[k] = pred;
                 ok += pred == a;
                 n++;
                 if (progress) progress(progress_user, "action accuracy", ++done, total);
             }
+            if (s == MOSA_OK && hook && hook->fn) hook->fn(hook->user, hook->check, a, set->prompt[a][i], preds, samples);
+        }
         r->per_action[a] = n ? (double)ok / n : -1;
         r->prompts += n;
         r->correct += ok;
@@ -188,5 +192,6 @@ mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev,
     mosa_free(emb);
     mosa_free(logits);
     mosa_free(votes);
+    mosa_free(preds);
     return s;
 }

@@ -38,11 +38,18 @@ typedef struct meval_action_result {
     int confusion_top[256];            /* most frequent wrong prediction of each action, -1 = none */
 } meval_action_result;
 
+/* Where meval_action_accuracy reports each prompt's outcome (see meval_prompt_report). */
+typedef struct meval_prompt_hook {
+    meval_prompt_report fn;
+    void *user;
+    int check; /* passed through: which check this is (MEVAL_CHECK_*) */
+} meval_prompt_hook;
+
 /* Generates `samples` motions (seeds seed, seed+1, ...) for every prompt of every action of the
  * set (NULL = the hand-written prompts), each max(4 s, the action's minimum length + 1 s) long,
- * classifies them with the evaluator and fills r. */
+ * classifies them with the evaluator and fills r; hook (nullable) hears every prompt's outcome. */
 mosa_status meval_action_accuracy(meval_action_result *r, const meval_model *ev, const action_prompt_set *set,
                                   meval_generator gen, void *gen_user, int samples, uint64_t seed,
-                                  meval_progress progress, void *progress_user);
+                                  meval_progress progress, void *progress_user, const meval_prompt_hook *hook);
 
 #endif /* MOSA_EVAL_ACTION_PROMPTS_H */

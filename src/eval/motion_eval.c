@@ -701,7 +701,10 @@ static mosa_status meval__caption_check(meval_action_score *out, const meval_mod
                 set->prompt[a][set->count[a]++] = c.items[i].caption[0];
         }
         meval_action_result ar;
-        s = meval_action_accuracy(&ar, ev, set, o->gen, o->gen_user, samples, o->seed, o->progress, o->progress_user);
+        const meval_prompt_hook hook = {o->prompt_report, o->prompt_report_user,
+                                        split == MOTION_SPLIT_TEST ? MEVAL_CHECK_HELDOUT : MEVAL_CHECK_TRAINING};
+        s = meval_action_accuracy(&ar, ev, set, o->gen, o->gen_user, samples, o->seed, o->progress, o->progress_user,
+                                  &hook);
         if (s == MOSA_OK) meval__take_actions(out, &ar, A);
     }
     motion_corpus_free(&c);
@@ -827,9 +830,10 @@ mosa_status meval_run(meval_report *r, const meval_model *ev, const meval_run_op
         } else {
             meval_action_result ar;
             const int samples = o->action_samples > 0 ? o->action_samples : 1;
+            const meval_prompt_hook hook = {o->prompt_report, o->prompt_report_user, MEVAL_CHECK_PROMPTS};
             s = meval_action_accuracy(&ar, ev, NULL, o->action_gen ? o->action_gen : o->gen,
                                       o->action_gen ? o->action_gen_user : o->gen_user, samples, o->seed, o->progress,
-                                      o->progress_user);
+                                      o->progress_user, &hook);
             if (s != MOSA_OK) goto done;
             meval__take_actions(&r->action[MEVAL_CHECK_PROMPTS], &ar, A);
             s = meval__caption_check(&r->action[MEVAL_CHECK_HELDOUT], ev, o, MOTION_SPLIT_TEST, MEVAL_HELDOUT_DRAW,

@@ -125,6 +125,11 @@ typedef mosa_status (*meval_generator)(void *user, const char *prompt, float sec
                                        int *T);
 /* Optional progress report: `done` of `total` units of the named stage. */
 typedef void (*meval_progress)(void *user, const char *stage, int done, int total);
+/* Called once per prompt of an action check, after its motions are classified: the check
+ * (MEVAL_CHECK_*), the action the prompt was written for, the prompt as given to the generator's
+ * caller, and the action the evaluator named for each of its `samples` motions. */
+typedef void (*meval_prompt_report)(void *user, int check, int action, const char *prompt, const int *pred,
+                                    int samples);
 
 /* ---- physical checks on (T,22,3) joints at 20 fps ---- */
 typedef struct meval_physics {
@@ -150,6 +155,8 @@ typedef struct meval_run_options {
     void *action_gen_user;
     meval_progress progress;
     void *progress_user;
+    meval_prompt_report prompt_report; /* optional: every action prompt's outcome */
+    void *prompt_report_user;
 } meval_run_options;
 meval_run_options meval_run_options_default(void);
 

@@ -117,6 +117,9 @@ int main(void) {
         printf("  vocabulary %d words, %d with verb relatives\n", np, nv);
         TEST_COND("verb relatives join the vocabulary", nv > np + 50 && vv && text_vocab_find(vv, "strolls") >= 0 &&
                                                             text_vocab_find(t2m_vocab(t2m_trainer_model(a)), "strolls") < 0);
+        TEST_COND("the relatives are direct-only, the captions' words not",
+                  vv && text_vocab_is_direct(vv, text_vocab_find(vv, "strolls")) &&
+                      text_vocab_find(vv, "person") >= 0 && !text_vocab_is_direct(vv, text_vocab_find(vv, "person")));
         char line[1024];
         t2m_train_options_format(&ov, line, sizeof line);
         TEST_COND("verb_aug in the options line", strstr(line, "verb_aug=0.5") != NULL);

@@ -140,6 +140,36 @@ static void test_splitting(void) {
     TEST_COND("valid words accepted", text_vocab_parse(&w, "walk can't 2 café") == MOSA_OK && text_vocab_size(w) == 8 &&
                                           text_vocab_find(w, "can't") == 5);
     text_vocab_free(w);
+
+    /* direct-only words: read when written, never the reading of another word */
+    {
+        text_vocab *pa = NULL, *d = NULL, *d2 = NULL;
+        int32_t dids[8];
+        char *ser = NULL;
+        TEST_COND("a '+' word parses as direct-only", text_vocab_parse(&pa, "runs walks") == MOSA_OK &&
+                                                          text_vocab_parse(&d, "+runs walks") == MOSA_OK &&
+                                                          text_vocab_is_direct(d, TEXT_SPECIALS) &&
+                                                          !text_vocab_is_direct(d, TEXT_SPECIALS + 1) &&
+                                                          !text_vocab_is_direct(pa, TEXT_SPECIALS));
+        int na = pa ? text_tokenize(pa, "sprints", dids, 8, NULL, NULL) : 0;
+        const int sprint_a = na == 3 ? dids[1] : -1;
+        int nd = d ? text_tokenize(d, "sprints", dids, 8, NULL, NULL) : 0;
+        const int sprint_d = nd == 3 ? dids[1] : -1;
+        TEST_COND("an unknown word is read as a plain word ('sprints' -> 'runs') but not as a direct-only one",
+                  sprint_a == TEXT_SPECIALS && nd == 3 && sprint_d != TEXT_SPECIALS);
+        nd = d ? text_tokenize(d, "runs", dids, 8, NULL, NULL) : 0;
+        TEST_COND("a direct-only word is read when written", nd == 3 && dids[1] == TEXT_SPECIALS);
+        TEST_COND("serialized with its '+', parsed back the same",
+                  d && text_vocab_serialize(d, &ser) == MOSA_OK && !strcmp(ser, "+runs walks") &&
+                      text_vocab_parse(&d2, ser) == MOSA_OK && text_vocab_is_direct(d2, TEXT_SPECIALS));
+        TEST_COND("marking after the vocabulary has read text refused", d && text_vocab_set_direct(d, TEXT_SPECIALS + 1) == MOSA_ERR_ARG);
+        TEST_COND("marking a special refused", d2 && text_vocab_set_direct(d2, TEXT_UNK) == MOSA_ERR_ARG);
+        text_vocab *h = NULL;
+        TEST_COND("'+' alone or doubled refused", text_vocab_parse(&h, "+ walks") == MOSA_ERR_ARG && !h &&
+                                                      text_vocab_parse(&h, "++walks") == MOSA_ERR_ARG && !h);
+        mosa_free(ser);
+        text_vocab_free(pa), text_vocab_free(d), text_vocab_free(d2);
+    }
 }
 
 /* Builds a vocabulary from the captions of a training corpus of n items. */

@@ -371,6 +371,9 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
         s = text_vocab_build(&vocab, texts, nt + 1, 1, 0);
         texts[nt] = NULL;
         mosa_free(relatives);
+        /* the relatives are read when a prompt has them, never as the reading of another word */
+        for (int id = TEXT_SPECIALS; id < text_vocab_size(vocab) && s == MOSA_OK; id++)
+            if (text_vocab_find(cap_vocab, text_vocab_word(vocab, id)) < 0) s = text_vocab_set_direct(vocab, id);
         if (s != MOSA_OK) goto fail;
     }
     /* the model */

@@ -99,6 +99,7 @@ static int smap_put(smap *m, const char *k, int v) {
 struct text_vocab {
     int n;         /* words including the specials */
     char **words;  /* n; specials are static strings */
+    uint8_t *direct; /* n or NULL: 1 = read when written, never a reading of another word */
     smap index;    /* word -> id */
     /* behind g_wn_lock: */
     int lemma_ready;
@@ -117,6 +118,7 @@ void text_vocab_free(text_vocab *v) {
     if (!v) return;
     for (int i = TEXT_SPECIALS; i < v->n; i++) mosa_free(v->words[i]);
     mosa_free(v->words);
+    mosa_free(v->direct);
     smap_free(&v->index);
     smap_free(&v->lemmas);
     smap_free(&v->cache);
@@ -135,6 +137,25 @@ int text_vocab_find(const text_vocab *v, const char *word) {
     if (!v || !word) return -1;
     int id = smap_get(&v->index, word);
     return id >= TEXT_SPECIALS ? id : -1;
+}
+
+mosa_status text_vocab_set_direct(text_vocab *v, int id) {
+    if (!v || id < TEXT_SPECIALS || id >= v->n) return mosa_fail(MOSA_ERR_ARG, "text_vocab_set_direct: no word %d", id);
+    if (v->lemma_ready || v->cache.n > 0)
+        return mosa_fail(MOSA_ERR_ARG, "text_vocab_set_direct: the vocabulary has been used to read text");
+    if (!v->direct && !(v->direct = mosa_calloc((size_t)v->n, 1))) return MOSA_ERR_NOMEM;
+    v->direct[id] = 1;
+    return MOSA_OK;
+}
+
+int text_vocab_is_direct(const text_vocab *v, int id) {
+    return v && v->direct && id >= 0 && id < v->n && v->direct[id];
+}
+
+/* A word's id when unknown words may be read as it (not a direct-only word), else -1. */
+static int tok__target(const text_vocab *v, const char *word) {
+    int id = text_vocab_find(v, word);
+    return id >= 0 && text_vocab_is_direct(v, id) ? -1 : id;
 }
 
 /* A new vocabulary of the specials plus `words` (taken over). */
@@ -369,12 +390,13 @@ mosa_status text_vocab_build(text_vocab **out, const char *const *texts, int n, 
 mosa_status text_vocab_serialize(const text_vocab *v, char **out) {
     if (!v || !out) return mosa_fail(MOSA_ERR_ARG, "text_vocab_serialize: NULL argument");
     size_t total = 1;
-    for (int i = TEXT_SPECIALS; i < v->n; i++) total += strlen(v->words[i]) + 1;
+    for (int i = TEXT_SPECIALS; i < v->n; i++) total += strlen(v->words[i]) + 2;
     char *s = mosa_malloc(total);
     if (!s) return MOSA_ERR_NOMEM;
     size_t o = 0;
     for (int i = TEXT_SPECIALS; i < v->n; i++) {
         if (i > TEXT_SPECIALS) s[o++] = ' ';
+        if (text_vocab_is_direct(v, i)) s[o++] = '+';
         size_t l = strlen(v->words[i]);
         memcpy(s + o, v->words[i], l);
         o += l;
@@ -399,11 +421,22 @@ mosa_status text_vocab_parse(text_vocab **out, const char *s) {
     if (nw > VOCAB_MAX_WORDS)
         return mosa_fail(MOSA_ERR_ARG, "text vocabulary: %d words, more than %d", nw, VOCAB_MAX_WORDS);
     char **words = mosa_calloc((size_t)(nw ? nw : 1), sizeof(char *));
-    if (!words) return MOSA_ERR_NOMEM;
+    uint8_t *direct = mosa_calloc((size_t)(nw ? nw : 1), 1);
+    int any_direct = 0;
+    if (!words || !direct) {
+        mosa_free(words);
+        mosa_free(direct);
+        return MOSA_ERR_NOMEM;
+    }
     smap seen = {0};
     mosa_status st = MOSA_OK;
     int k = 0;
     for (size_t i = 0; k < nw && st == MOSA_OK; k++) {
+        if (i < len && s[i] == '+') { /* a direct-only word (text_vocab_set_direct) */
+            direct[k] = 1;
+            any_direct = 1;
+            i++;
+        }
         size_t j = i;
         while (j < len && s[j] != ' ') j++;
         size_t wl = j - i;
@@ -430,10 +463,15 @@ mosa_status text_vocab_parse(text_vocab **out, const char *s) {
     if (st != MOSA_OK) {
         for (int i = 0; i < nw; i++) mosa_free(words[i]);
         mosa_free(words);
+        mosa_free(direct);
         return st;
     }
     st = vocab__make(out, words, nw);
     mosa_free(words);
+    for (int k2 = 0; k2 < nw && st == MOSA_OK && any_direct; k2++)
+        if (direct[k2]) st = text_vocab_set_direct(*out, TEXT_SPECIALS + k2);
+    if (st != MOSA_OK && *out) text_vocab_free(*out), *out = NULL;
+    mosa_free(direct);
     return st;
 }
 
@@ -475,7 +513,7 @@ static mosa_status wn__lemma_index(text_vocab *v) {
     char lem[8][TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
     for (int pass = 0; pass < 2; pass++)
         for (int id = TEXT_SPECIALS; id < v->n; id++)
-            for (int p = 0; p < 4; p++) {
+            for (int p = 0; p < 4 && !text_vocab_is_direct(v, id); p++) {
                 int nl = wn__lemmas(v->words[id], k_pos[p], lem, 8);
                 for (int k = 0; k < nl; k++) {
                     if ((pass == 0) != (strcmp(lem[k], v->words[id]) == 0)) continue;
@@ -495,7 +533,7 @@ static int wn__synword(const text_vocab *v, const char *w, int pos) {
     for (size_t i = 0; i <= n; i++) low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
     lemma_key(key, sizeof key, pos, low);
     int id = smap_get(&v->lemmas, key);
-    if (id < 0) id = text_vocab_find(v, low);
+    if (id < 0) id = tok__target(v, low);
     return id;
 }
 
@@ -646,7 +684,7 @@ static int wn__gloss_skip(const char *w) {
 /* A gloss word -> vocabulary id: itself, else through the lemma index (any part of speech, verbs
  * first); -1 if neither. No synonyms or hypernyms: a definition is read literally. */
 static int wn__gloss_word(const text_vocab *v, const char *w) {
-    int id = text_vocab_find(v, w);
+    int id = tok__target(v, w);
     if (id >= 0) return id;
     char lem[8][TEXT_WORD_MAX], key[TEXT_WORD_MAX + 4];
     for (int p = 0; p < 4; p++) {
@@ -788,7 +826,7 @@ static int wn__body_whole(const text_vocab *v, long off, int plural) {
             for (int i = 0; i < s->wcount && found < 0; i++) {
                 char pl[TEXT_WORD_MAX + 2];
                 snprintf(pl, sizeof pl, "%ss", s->words[i]);
-                if (plural && strlen(pl) < TEXT_WORD_MAX && !strchr(pl, '_')) found = text_vocab_find(v, pl);
+                if (plural && strlen(pl) < TEXT_WORD_MAX && !strchr(pl, '_')) found = tok__target(v, pl);
                 if (found < 0) found = wn__synword(v, s->words[i], NOUN);
             }
             free_synset(s);
@@ -807,7 +845,7 @@ static int tok__split_known(const text_vocab *v, const char *word, tok_reading *
     for (size_t k = 2; k + 3 <= n; k++) {
         char left[TEXT_WORD_MAX];
         snprintf(left, sizeof left, "%.*s", (int)k, word);
-        int a = text_vocab_find(v, left), b = a >= TEXT_SPECIALS ? text_vocab_find(v, word + k) : -1;
+        int a = tok__target(v, left), b = a >= TEXT_SPECIALS ? tok__target(v, word + k) : -1;
         if (a >= TEXT_SPECIALS && b >= TEXT_SPECIALS) {
             r->n = 2;
             r->ids[0] = a;
@@ -847,7 +885,7 @@ static void wn__map_lemma(const text_vocab *v, const char *word, tok_reading *r)
      * person and the noun is its most frequent use ("man": "to man" would otherwise read as
      * "give"; "trot" stays a gait although a Trotskyist is a trot; "opposite" stays a direction
      * although an opponent is one; "creeps" stays a verb although a creep is a person). */
-    int person_id = text_vocab_find(v, "person");
+    int person_id = tok__target(v, "person");
     int other_pos = nl[0] > 0 || nl[2] > 0 || nl[3] > 0;
     if (person_id >= 0 && nl[1] > 0 && (!other_pos || wn__dominant(lems, nl, 1)))
         for (int k = 0; k < nl[1]; k++)
@@ -941,7 +979,7 @@ static int wn__verb_form(const text_vocab *v, const char *t, char infl) {
         snprintf(c[nc++], sizeof c[0], "%s%cing", t, last); /* running */
     }
     for (int k = 0; k < nc; k++) {
-        int id = text_vocab_find(v, c[k]);
+        int id = tok__target(v, c[k]);
         if (id >= 0 && wn__is_form_of(c[k], t)) return id;
     }
     return -1;

@@ -43,6 +43,12 @@ void text_vocab_free(text_vocab *v);
 int text_vocab_size(const text_vocab *v);                 /* including the specials */
 const char *text_vocab_word(const text_vocab *v, int id); /* "<pad>", "<unk>", "<bos>", "<eos>" for specials */
 int text_vocab_find(const text_vocab *v, const char *word); /* id or -1 (no WordNet) */
+/* Direct-only words: read when a text has them, never what an unknown word is read as (words a
+ * model learned from WordNet relatives, text_verb_relatives: a rare relative such as "rears" for
+ * "lifts" must not become the reading of "buttocks"). Marked before the vocabulary reads any
+ * text; serialized with a '+' before the word. */
+mosa_status text_vocab_set_direct(text_vocab *v, int id);
+int text_vocab_is_direct(const text_vocab *v, int id);
 
 typedef enum text_map_kind {
     TEXT_MAP_LEMMA,

@@ -129,6 +129,35 @@ int main(void) {
         TEST_COND("verb_aug with para_aug refused", t2m_trainer_create(&vb, &ov, NULL, NULL) == MOSA_ERR_ARG && vb == NULL);
     }
 
+    /* ---- WordNet concept rows: trained, deterministic, exported and loaded bit-exactly ---- */
+    {
+        t2m_train_options oc = o;
+        oc.concepts = 8;
+        t2m_trainer *c1 = NULL, *c2 = NULL;
+        float l1[3] = {0}, l2[3] = {0};
+        TEST_COND("concept trainers", t2m_trainer_create(&c1, &oc, NULL, NULL) == MOSA_OK &&
+                                          t2m_trainer_create(&c2, &oc, NULL, NULL) == MOSA_OK);
+        for (int i = 0; c1 && c2 && i < 3; i++) t2m_trainer_step(c1, &l1[i]), t2m_trainer_step(c2, &l2[i]);
+        TEST_COND("concept training is deterministic", memcmp(l1, l2, sizeof l1) == 0 && isfinite(l1[2]));
+        const t2m_config *cc = c1 ? t2m_get_config(t2m_trainer_model(c1)) : NULL;
+        printf("  %d WordNet concepts, up to %d per word\n", cc ? cc->text.concepts : -1, cc ? cc->text.concept_k : -1);
+        TEST_COND("the encoder has concept rows", cc && cc->text.concepts > 20 && cc->text.concept_k == 8);
+        char line[1024];
+        t2m_train_options_format(&oc, line, sizeof line);
+        TEST_COND("concepts in the options line", strstr(line, "concepts=8") != NULL);
+        t2m_model *cm = NULL;
+        TEST_COND("export and load a model with concepts",
+                  c1 && t2m_trainer_export(c1, mf) == MOSA_OK && t2m_load(&cm, mf) == MOSA_OK);
+        param_store *p1 = c1 ? t2m_params(t2m_trainer_model(c1)) : NULL, *pl = cm ? t2m_params(cm) : NULL;
+        TEST_COND("its weights bit-identical", p1 && pl && p1->numel == pl->numel &&
+                                                   memcmp(p1->data, pl->data, p1->numel * 4) == 0);
+        TEST_COND("its concept table rebuilt identically",
+                  cm && c1 && !memcmp(t2m_text_encoder(cm)->concept_tab, t2m_text_encoder(t2m_trainer_model(c1))->concept_tab,
+                                      sizeof(int32_t) * (size_t)cc->text.vocab * (size_t)cc->text.concept_k));
+        t2m_free(cm);
+        t2m_trainer_free(c1), t2m_trainer_free(c2);
+    }
+
     /* ---- export / load round trip ---- */
     TEST_COND("export", t2m_trainer_export(a, mf) == MOSA_OK);
     t2m_model *m = NULL;

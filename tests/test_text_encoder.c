@@ -5,7 +5,9 @@
  * shapes, pooled = the BOS row; PAD invariance (appending PADs changes no non-PAD output, nor
  * the pooled feature); bad ids and lengths refused; a finite-difference gradient check through
  * the whole encoder (embeddings, positions, a block's attention and MLP weights, ln_f) on a
- * tiny config with padded rows. The PyTorch comparison is test_parity_text_encoder.c. */
+ * tiny config with padded rows; WordNet concept rows (config keys, row 0 zero, the table refused
+ * when missing or out of range, zero rows = the plain encoder, a gradient check through them).
+ * The PyTorch comparison is test_parity_text_encoder.c. */
 #include "../src/text/encoder.h"
 #include "../src/text/tokenizer.h"
 #include "gradcheck.h"
@@ -184,9 +186,91 @@ static void test_gradcheck(void) {
     params_free(&ps);
 }
 
+/* WordNet concept rows: config, parameters, the table, the sum, gradients. */
+static tensor *enc_concept_fn(ctx *c, tensor *const *in, void *user) {
+    const gc_user *u = (const gc_user *)user;
+    text_encoder e = *u->e;
+    e.tok_emb = in[0];
+    e.concept_emb = in[1];
+    return text_encoder_forward(c, &e, u->ids, u->B, u->L, NULL);
+}
+
+static void test_concepts(void) {
+    text_encoder_config k = k_tiny, p;
+    k.concepts = 3;
+    k.concept_k = 2;
+    char buf[200];
+    text_encoder_config_format(&k, buf, sizeof buf);
+    TEST_COND("format with concepts", strcmp(buf, "vocab=7 width=8 layers=2 heads=2 max_len=6 concepts=3 concept_k=2") == 0);
+    TEST_COND("parse round trip with concepts", text_encoder_config_parse(&p, buf) == MOSA_OK && memcmp(&p, &k, sizeof p) == 0);
+    TEST_COND("concepts without concept_k refused",
+              text_encoder_config_parse(&p, "vocab=7 width=8 layers=2 heads=2 max_len=6 concepts=3") == MOSA_ERR_ARG);
+    TEST_COND("concept_k without concepts refused",
+              text_encoder_config_parse(&p, "vocab=7 width=8 layers=2 heads=2 max_len=6 concept_k=2") == MOSA_ERR_ARG);
+    param_store ps;
+    params_init(&ps);
+    text_encoder e;
+    mosa_rng r;
+    rng_seed(&r, 3);
+    TEST_COND("init with concepts", text_encoder_init(&e, &ps, "text", &k, &r) == MOSA_OK && params_finalize(&ps) == MOSA_OK);
+    tensor *ce = params_find(&ps, "text.concept_emb.weight");
+    int row0 = ce && ce->shape[0] == 4 && ce->shape[1] == 8;
+    for (int i = 0; row0 && i < 8; i++) row0 = ce->data[i] == 0.0f;
+    TEST_COND("text.concept_emb.weight (concepts+1, width), row 0 (no concept) zero", row0);
+    ctx c;
+    ctx_init(&c, 1 << 20);
+    int32_t ids[2 * 5] = {TEXT_BOS, 4, 5, 6, TEXT_EOS, TEXT_BOS, 5, TEXT_EOS, TEXT_PAD, TEXT_PAD};
+    TEST_COND("forward without the table refused", text_encoder_forward(&c, &e, ids, 2, 5, NULL) == NULL &&
+                                                       strstr(mosa_last_error(), "concept table") != NULL);
+    ctx_reset(&c);
+    int32_t bad[7 * 2] = {0};
+    bad[5 * 2] = 4;
+    TEST_COND("a concept row outside 0..concepts refused", text_encoder_set_concepts(&e, bad) == MOSA_ERR_ARG);
+    /* words 4 and 5 share concept 1; 5 also has 2; 6 has 3; the rest none */
+    int32_t tab[7 * 2] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 2, 3, 0};
+    TEST_COND("set the table", text_encoder_set_concepts(&e, tab) == MOSA_OK);
+    /* with every concept row zero the encoder is the plain one */
+    text_encoder plain = e;
+    plain.cfg.concepts = 0, plain.cfg.concept_k = 0;
+    float keep[4 * 8];
+    memcpy(keep, ce->data, sizeof keep);
+    memset(ce->data, 0, sizeof keep);
+    int g = ctx_no_grad(&c);
+    tensor *y0 = text_encoder_forward(&c, &e, ids, 2, 5, NULL), *yp = text_encoder_forward(&c, &plain, ids, 2, 5, NULL);
+    TEST_COND("zero concept rows: the plain encoder's output", y0 && yp && !memcmp(y0->data, yp->data, sizeof(float) * 80));
+    memcpy(ce->data, keep, sizeof keep);
+    tensor *y1 = text_encoder_forward(&c, &e, ids, 2, 5, NULL);
+    int differs = 0;
+    for (int i = 0; y1 && yp && i < 80; i++) differs |= y1->data[i] != yp->data[i];
+    TEST_COND("concept rows change the output", y1 && differs);
+    ctx_set_grad(&c, g);
+    ctx_reset(&c);
+    rng_normal(&r, e.tok_emb->data, (size_t)t_numel(e.tok_emb), 0, 0.7f);
+    rng_normal(&r, ce->data, (size_t)t_numel(ce), 0, 0.7f);
+    gc_user u = {&e, ids, 2, 5};
+    gc_input in[2];
+    memset(in, 0, sizeof in);
+    tensor *src[2] = {e.tok_emb, ce};
+    for (int i = 0; i < 2; i++) {
+        in[i].nd = src[i]->nd;
+        for (int d = 0; d < src[i]->nd; d++) in[i].shape[d] = src[i]->shape[d];
+        in[i].values = src[i]->data;
+    }
+    gc_opts o = {0};
+    o.eps = 1e-2;
+    o.atol = 2e-3;
+    o.rtol = 2e-2;
+    o.max_checks = 40;
+    TEST_COND("gradient check through the concept rows", gradcheck("text_encoder_concepts", enc_concept_fn, 2, in, &u, &o) == 0);
+    ctx_free(&c);
+    text_encoder_free(&e);
+    params_free(&ps);
+}
+
 int main(void) {
     test_config();
     test_names_and_shapes();
     test_gradcheck();
+    test_concepts();
     return test_report();
 }

@@ -391,8 +391,63 @@ static void test_wordnet(void) {
     }
 }
 
+static int shares_key(char (*a)[TEXT_CONCEPT_KEY], int na, char (*b)[TEXT_CONCEPT_KEY], int nb) {
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++)
+            if (!strcmp(a[i], b[j])) return 1;
+    return 0;
+}
+
+static void test_concepts(void) {
+    char a[64][TEXT_CONCEPT_KEY], b[64][TEXT_CONCEPT_KEY];
+    int na = text_word_concepts("bends", a, 64), nb = text_word_concepts("leans", b, 64);
+    TEST_COND("concepts of 'bends' and 'leans'", na > 0 && nb > 0 && a[0][0] == 'v' && strlen(a[0]) == 9);
+    TEST_COND("'bends' and 'leans' share a concept (lean is a kind of bend)", shares_key(a, na, b, nb));
+    na = text_word_concepts("quickly", a, 64), nb = text_word_concepts("rapidly", b, 64);
+    TEST_COND("'quickly' and 'rapidly' share their adverb synset", na > 0 && a[0][0] == 'r' && shares_key(a, na, b, nb));
+    nb = text_word_concepts("claps", b, 64);
+    TEST_COND("'quickly' and 'claps' share none", nb > 0 && !shares_key(a, na, b, nb));
+    TEST_COND("a word WordNet lacks has none", text_word_concepts("florbix", a, 64) == 0);
+    TEST_COND("max is kept", text_word_concepts("bends", a, 2) == 2);
+    text_vocab *v = NULL;
+    const char *texts[] = {"a person bends and leans quickly", "someone walks rapidly", "the person marches florbix"};
+    TEST_COND("vocabulary", text_vocab_build(&v, texts, 3, 1, 0) == MOSA_OK);
+    int32_t *t = NULL, *t2 = NULL;
+    int nc = 0, nc2 = 0, K = 6;
+    TEST_COND("concept table", text_vocab_concept_table(v, K, &t, &nc) == MOSA_OK && nc > 0);
+    TEST_COND("the same table twice", text_vocab_concept_table(v, K, &t2, &nc2) == MOSA_OK && nc2 == nc &&
+                                          !memcmp(t, t2, sizeof(int32_t) * (size_t)text_vocab_size(v) * (size_t)K));
+    const int V = text_vocab_size(v);
+    int in_range = 1, specials_none = 1, each_shared = 1;
+    for (int i = 0; i < V * K; i++) in_range &= t[i] >= 0 && t[i] <= nc;
+    for (int i = 0; i < TEXT_SPECIALS * K; i++) specials_none &= t[i] == 0;
+    for (int c = 1; c <= nc; c++) { /* every numbered concept belongs to two or more words */
+        int words = 0;
+        for (int id = 0; id < V; id++) {
+            int has = 0;
+            for (int k = 0; k < K; k++) has |= t[id * K + k] == c;
+            words += has;
+        }
+        each_shared &= words >= 2;
+    }
+    TEST_COND("rows in 0..concepts, none for the specials", in_range && specials_none);
+    TEST_COND("every concept is shared by two or more words", each_shared);
+    const int ib = text_vocab_find(v, "bends"), il = text_vocab_find(v, "leans"), ifl = text_vocab_find(v, "florbix");
+    int common = 0, none = 1;
+    for (int x = 0; x < K; x++)
+        for (int y = 0; y < K; y++) common |= t[ib * K + x] > 0 && t[ib * K + x] == t[il * K + y];
+    for (int x = 0; x < K; x++) none &= t[ifl * K + x] == 0;
+    TEST_COND("'bends' and 'leans' share a row; 'florbix' has none", common && none);
+    int32_t *t3 = NULL;
+    TEST_COND("k 0 refused", text_vocab_concept_table(v, 0, &t3, &nc2) == MOSA_ERR_ARG && !t3);
+    mosa_free(t);
+    mosa_free(t2);
+    text_vocab_free(v);
+}
+
 int main(void) {
     test_splitting();
     test_wordnet();
+    test_concepts();
     return test_report();
 }

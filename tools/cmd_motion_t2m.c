@@ -37,6 +37,8 @@ static void usage(FILE *f) {
             "  --para-aug P        caption words replaced by the reading of a WordNet synonym (default 0)\n"
             "  --verb-aug P        caption verbs replaced by a WordNet synonym or troponym, which joins the\n"
             "                      vocabulary (\"walks\" -> \"strolls\"; default 0; not with --para-aug)\n"
+            "  --concepts K        each word also adds learned rows for up to K of its WordNet concepts\n"
+            "                      (synsets and hypernyms shared with other words; default 0 = off)\n"
             "  --offsets N         crop offsets encoded per motion, 1..4 (default %d)\n"
             "  --width W --layers N --heads H         GPT size (default %d %d %d)\n"
             "  --text-width W --text-layers N        text encoder size (default %d %d)\n"
@@ -87,6 +89,7 @@ int motion_train_t2m_main(int argc, char **argv) {
         else if (!strcmp(a, "--word-drop")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.word_drop);
         else if (!strcmp(a, "--para-aug")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.para_aug);
         else if (!strcmp(a, "--verb-aug")) ok = cli_parse_float(cmd, a, v, 0.0, 0.9, &o.verb_aug);
+        else if (!strcmp(a, "--concepts")) ok = cli_parse_int(cmd, a, v, 0, 64, &o.concepts);
         else if (!strcmp(a, "--offsets")) ok = cli_parse_int(cmd, a, v, 1, 4, &o.offsets);
         else if (!strcmp(a, "--width")) ok = cli_parse_int(cmd, a, v, 8, 4096, &o.gpt_width);
         else if (!strcmp(a, "--layers")) ok = cli_parse_int(cmd, a, v, 1, 64, &o.gpt_layers);

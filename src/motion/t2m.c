@@ -273,6 +273,19 @@ mosa_status t2m_create(t2m_model **out, const t2m_config *cfg, const text_vocab 
     if ((s = vqvae_create(&m->vq, &m->ps, "vqvae", &cfg->vq, &r)) != MOSA_OK) goto fail;
     if ((s = text_encoder_init(&m->enc, &m->ps, "text", &cfg->text, &r)) != MOSA_OK) goto fail;
     m->enc_ok = 1;
+    if (cfg->text.concepts > 0) { /* the concept table is a function of the vocabulary and WordNet */
+        int32_t *tab = NULL;
+        int nc = 0;
+        if ((s = text_vocab_concept_table(m->vocab, cfg->text.concept_k, &tab, &nc)) != MOSA_OK) goto fail;
+        if (nc != cfg->text.concepts)
+            s = mosa_fail(MOSA_ERR_MISMATCH,
+                          "t2m: the model has %d WordNet concepts but this machine's WordNet gives its vocabulary %d "
+                          "(a different WordNet version?); install Debian's wordnet-base 3.0 (./setup.sh)",
+                          cfg->text.concepts, nc);
+        else s = text_encoder_set_concepts(&m->enc, tab);
+        mosa_free(tab);
+        if (s != MOSA_OK) goto fail;
+    }
     if ((s = t2m_gpt_init(&m->gpt, &m->ps, "gpt", &cfg->gpt, &r)) != MOSA_OK) goto fail;
     m->mean = params_add(&m->ps, "norm.mean", T_SHAPE(FEAT));
     m->std = params_add(&m->ps, "norm.std", T_SHAPE(FEAT));

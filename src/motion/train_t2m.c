@@ -63,6 +63,7 @@ t2m_train_options t2m_train_options_default(void) {
     o.word_drop = 0.0f;
     o.para_aug = 0.0f;
     o.verb_aug = 0.0f;
+    o.concepts = 0;
     return o;
 }
 
@@ -73,7 +74,8 @@ void t2m_train_options_format(const t2m_train_options *o, char *buf, size_t cap)
     int nw = 0;
     if (o->word_drop > 0) nw = snprintf(wd, sizeof wd, " word_drop=%g", (double)o->word_drop);
     if (o->para_aug > 0) nw += snprintf(wd + nw, sizeof wd - (size_t)nw, " para_aug=%g", (double)o->para_aug);
-    if (o->verb_aug > 0) snprintf(wd + nw, sizeof wd - (size_t)nw, " verb_aug=%g", (double)o->verb_aug);
+    if (o->verb_aug > 0) nw += snprintf(wd + nw, sizeof wd - (size_t)nw, " verb_aug=%g", (double)o->verb_aug);
+    if (o->concepts > 0) snprintf(wd + nw, sizeof wd - (size_t)nw, " concepts=%d", o->concepts);
     snprintf(buf, cap,
              "vqvae=%s humanml3d=%s corpus_size=%d test_size=%d seed=%llu steps=%d batch=%d lr=%g lr_min=%g warmup=%d "
              "wd=%g clip=%g pkeep=%g cond_drop=%g offsets=%d gpt=%dx%dx%d text=%dx%d max_tokens=%d drop=%g%s%s%s",
@@ -323,11 +325,11 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     *out = NULL;
     const t2m_train_options o = opts ? *opts : t2m_train_options_default();
     if (o.batch < 1 || o.batch > 4096 || o.steps < 1 || o.offsets < 1 || o.offsets > 4 || !(o.pkeep > 0 && o.pkeep <= 1) ||
-        !(o.cond_drop >= 0 && o.cond_drop < 1) || !(o.word_drop >= 0 && o.word_drop < 1) || !(o.para_aug >= 0 && o.para_aug < 1) || !(o.verb_aug >= 0 && o.verb_aug < 1) ||
+        !(o.cond_drop >= 0 && o.cond_drop < 1) || !(o.word_drop >= 0 && o.word_drop < 1) || !(o.para_aug >= 0 && o.para_aug < 1) || !(o.verb_aug >= 0 && o.verb_aug < 1) || o.concepts < 0 || o.concepts > 64 ||
         (o.para_aug > 0 && o.verb_aug > 0) || o.corpus_size < 1 || o.test_size < 0 || !(o.lr > 0))
         return mosa_fail(MOSA_ERR_ARG, "t2m training: invalid options (batch 1..4096, steps >= 1, offsets 1..4, pkeep "
                                        "in (0,1], cond_drop, word_drop, para_aug and verb_aug in [0,1), not both of the last two, "
-                                       "corpus size >= 1, lr > 0)");
+                                       "concepts 0..64, corpus size >= 1, lr > 0)");
     t2m_trainer *t = mosa_calloc(1, sizeof *t);
     if (!t) return MOSA_ERR_NOMEM;
     t->o = o;
@@ -380,6 +382,14 @@ mosa_status t2m_trainer_create(t2m_trainer **out, const t2m_train_options *opts,
     cfg.text = text_encoder_config_default(text_vocab_size(vocab));
     cfg.text.width = o.text_width;
     cfg.text.layers = o.text_layers;
+    if (o.concepts > 0) { /* the number of concepts the vocabulary's words share */
+        int32_t *tab = NULL;
+        int nc = 0;
+        if ((s = text_vocab_concept_table(vocab, o.concepts, &tab, &nc)) != MOSA_OK) goto fail;
+        mosa_free(tab);
+        if (nc > 0) cfg.text.concepts = nc, cfg.text.concept_k = o.concepts;
+        say(log, user, "WordNet concepts: %d shared by the vocabulary's words, up to %d per word", nc, o.concepts);
+    }
     cfg.gpt = t2m_gpt_config_default(cfg.vq.codes, cfg.text.width);
     cfg.gpt.width = o.gpt_width, cfg.gpt.layers = o.gpt_layers, cfg.gpt.heads = o.gpt_heads;
     cfg.gpt.max_tokens = o.max_tokens, cfg.gpt.drop = o.drop;

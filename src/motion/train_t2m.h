@@ -57,6 +57,10 @@ typedef struct t2m_train_options {
                              * replaced, with this probability, by one of them, so the model
                              * learns those words as what they name; default 0. Not together
                              * with para_aug */
+    int concepts;           /* WordNet concept embeddings in the text encoder: each word also
+                             * adds the rows of up to this many of its WordNet concepts
+                             * (text_vocab_concept_table), shared by the words that have them;
+                             * 0 = off (default) */
 } t2m_train_options;
 
 t2m_train_options t2m_train_options_default(void);

@@ -22,7 +22,7 @@ enum {
 };
 
 text_encoder_config text_encoder_config_default(int vocab) {
-    text_encoder_config c = {vocab, 128, 2, 4, 32};
+    text_encoder_config c = {vocab, 128, 2, 4, 32, 0, 0};
     return c;
 }
 
@@ -32,8 +32,10 @@ void text_encoder_config_format(const text_encoder_config *cfg, char *buf, size_
         buf[0] = 0;
         return;
     }
-    snprintf(buf, cap, "vocab=%d width=%d layers=%d heads=%d max_len=%d", cfg->vocab, cfg->width, cfg->layers,
-             cfg->heads, cfg->max_len);
+    int n = snprintf(buf, cap, "vocab=%d width=%d layers=%d heads=%d max_len=%d", cfg->vocab, cfg->width, cfg->layers,
+                     cfg->heads, cfg->max_len);
+    if (cfg->concepts > 0 && n >= 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, " concepts=%d concept_k=%d", cfg->concepts, cfg->concept_k);
 }
 
 static mosa_status enc__check(const text_encoder_config *c) {
@@ -47,6 +49,10 @@ static mosa_status enc__check(const text_encoder_config *c) {
                          ENC_MAX_WIDTH, c->heads);
     if (c->layers < 1 || c->layers > ENC_MAX_LAYERS)
         return mosa_fail(MOSA_ERR_ARG, "text encoder: layers %d; need 1..%d", c->layers, ENC_MAX_LAYERS);
+    if (c->concepts < 0 || c->concepts > ENC_MAX_VOCAB || (c->concepts > 0 && (c->concept_k < 1 || c->concept_k > 64)) ||
+        (c->concepts == 0 && c->concept_k != 0))
+        return mosa_fail(MOSA_ERR_ARG, "text encoder: concepts %d, concept_k %d; need 0 and 0, or 1..%d and 1..64",
+                         c->concepts, c->concept_k, ENC_MAX_VOCAB);
     if (c->max_len < 2 || c->max_len > ENC_MAX_LEN)
         return mosa_fail(MOSA_ERR_ARG, "text encoder: max_len %d; need 2..%d (BOS and EOS included)", c->max_len,
                          ENC_MAX_LEN);
@@ -55,8 +61,8 @@ static mosa_status enc__check(const text_encoder_config *c) {
 
 mosa_status text_encoder_config_parse(text_encoder_config *cfg, const char *s) {
     if (!cfg || !s) return mosa_fail(MOSA_ERR_ARG, "text_encoder_config_parse: NULL argument");
-    static const char *const keys[5] = {"vocab", "width", "layers", "heads", "max_len"};
-    int vals[5], seen[5] = {0};
+    static const char *const keys[7] = {"vocab", "width", "layers", "heads", "max_len", "concepts", "concept_k"};
+    int vals[7] = {0}, seen[7] = {0};
     const char *p = s;
     while (*p) {
         while (*p == ' ') p++;
@@ -67,10 +73,12 @@ mosa_status text_encoder_config_parse(text_encoder_config *cfg, const char *s) {
         if (!eq || eq > end)
             return mosa_fail(MOSA_ERR_ARG, "text encoder config: expected key=value, got \"%.*s\"", (int)(end - p), p);
         int k = -1;
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 7; i++)
             if ((size_t)(eq - p) == strlen(keys[i]) && strncmp(p, keys[i], (size_t)(eq - p)) == 0) k = i;
         if (k < 0)
-            return mosa_fail(MOSA_ERR_ARG, "text encoder config: unknown key \"%.*s\" (keys: vocab width layers heads max_len)",
+            return mosa_fail(MOSA_ERR_ARG,
+                             "text encoder config: unknown key \"%.*s\" (keys: vocab width layers heads max_len "
+                             "[concepts concept_k])",
                              (int)(eq - p), p);
         if (seen[k]) return mosa_fail(MOSA_ERR_ARG, "text encoder config: %s given twice", keys[k]);
         const char *v = eq + 1;
@@ -87,9 +95,9 @@ mosa_status text_encoder_config_parse(text_encoder_config *cfg, const char *s) {
         seen[k] = 1;
         p = end;
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 5; i++) /* the concept keys are optional (0: off) */
         if (!seen[i]) return mosa_fail(MOSA_ERR_ARG, "text encoder config: %s missing (\"%s\")", keys[i], s);
-    text_encoder_config c = {vals[0], vals[1], vals[2], vals[3], vals[4]};
+    text_encoder_config c = {vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6]};
     MOSA_TRY(enc__check(&c));
     *cfg = c;
     return MOSA_OK;
@@ -116,6 +124,13 @@ mosa_status text_encoder_init(text_encoder *e, param_store *ps, const char *pref
     if (!e->tok_emb || !e->pos_emb) return MOSA_ERR_NOMEM;
     rng_normal(r, e->tok_emb->data, (size_t)t_numel(e->tok_emb), 0.0f, 0.02f);
     rng_normal(r, e->pos_emb->data, (size_t)t_numel(e->pos_emb), 0.0f, 0.02f);
+    if (cfg->concepts > 0) { /* row 0 (no concept) starts at zero */
+        e->concept_emb =
+            params_add(ps, enc__name(key, sizeof key, prefix, "concept_emb.weight"), 2, (int64_t[]){cfg->concepts + 1, C});
+        if (!e->concept_emb) return MOSA_ERR_NOMEM;
+        memset(e->concept_emb->data, 0, sizeof(float) * (size_t)C);
+        rng_normal(r, e->concept_emb->data + C, (size_t)cfg->concepts * (size_t)C, 0.0f, 0.02f);
+    }
     e->blocks = mosa_calloc((size_t)cfg->layers, sizeof *e->blocks);
     if (!e->blocks) return MOSA_ERR_NOMEM;
     for (int i = 0; i < cfg->layers; i++) {
@@ -136,6 +151,24 @@ void text_encoder_free(text_encoder *e) {
     if (!e) return;
     mosa_free(e->blocks);
     e->blocks = NULL;
+    mosa_free(e->concept_tab);
+    e->concept_tab = NULL;
+}
+
+mosa_status text_encoder_set_concepts(text_encoder *e, const int32_t *table) {
+    if (!e || !table) return mosa_fail(MOSA_ERR_ARG, "text_encoder_set_concepts: NULL argument");
+    if (e->cfg.concepts <= 0) return mosa_fail(MOSA_ERR_ARG, "text_encoder_set_concepts: the encoder has no concepts");
+    const size_t n = (size_t)e->cfg.vocab * (size_t)e->cfg.concept_k;
+    for (size_t i = 0; i < n; i++)
+        if (table[i] < 0 || table[i] > e->cfg.concepts)
+            return mosa_fail(MOSA_ERR_ARG, "text encoder: concept row %d of id %zu is outside 0..%d", (int)table[i],
+                             i / (size_t)e->cfg.concept_k, e->cfg.concepts);
+    int32_t *t = mosa_malloc(sizeof(int32_t) * n);
+    if (!t) return MOSA_ERR_NOMEM;
+    memcpy(t, table, sizeof(int32_t) * n);
+    mosa_free(e->concept_tab);
+    e->concept_tab = t;
+    return MOSA_OK;
 }
 
 tensor *text_encoder_forward(ctx *c, const text_encoder *e, const int32_t *ids, int B, int L, tensor **pooled) {
@@ -154,6 +187,16 @@ tensor *text_encoder_forward(ctx *c, const text_encoder *e, const int32_t *ids, 
         mask[i] = ids[i] != TEXT_PAD;
     }
     tensor *x = op_embedding(c, e->tok_emb, ids, 2, (int64_t[]){B, L});       /* (B,L,C) */
+    if (cfg->concepts > 0) { /* + the sum of the word's concept rows */
+        if (!e->concept_tab) return ctx_fail(c, MOSA_ERR_ARG, "text_encoder_forward: the concept table is not set");
+        const int K = cfg->concept_k;
+        int32_t *cid = arena_alloc(&c->mem, sizeof(int32_t) * (size_t)B * (size_t)L * (size_t)K);
+        if (!cid) return ctx_fail(c, MOSA_ERR_NOMEM, "text_encoder_forward: out of memory");
+        for (int64_t i = 0; i < (int64_t)B * L; i++)
+            memcpy(cid + i * K, e->concept_tab + (size_t)ids[i] * (size_t)K, sizeof(int32_t) * (size_t)K);
+        tensor *g = op_embedding(c, e->concept_emb, cid, 3, (int64_t[]){B, L, K}); /* (B,L,K,C) */
+        x = op_add(c, x, op_sum(c, g, 2, 0));
+    }
     x = op_add(c, x, op_slice(c, e->pos_emb, 0, 0, L, 1));                   /* + (L,C) */
     for (int i = 0; i < cfg->layers; i++) x = nn_transformer_block_forward(c, &e->blocks[i], x, 0, mask);
     x = nn_layernorm_forward(c, &e->ln_f, x);

@@ -1109,6 +1109,134 @@ static int wn__bodily_verb(const SynsetPtr s) {
     return 0;
 }
 
+/* ---- concepts ---- */
+
+#define CONCEPT_LEVELS 2
+#define CONCEPT_SENSES 2
+
+/* 1 when synset (pos, off) has a hypernym (is not a root of its hierarchy). */
+static int wn__has_hypernym(int pos, long off) {
+    SynsetPtr s = read_synset(pos, off, "");
+    if (!s) return 0;
+    int h = 0;
+    for (int q = 0; q < s->ptrcount && !h; q++) h = s->ptrtyp[q] == HYPERPTR || s->ptrtyp[q] == INSTANCE;
+    free_synset(s);
+    return h;
+}
+
+static void concept_add(char (*out)[TEXT_CONCEPT_KEY], int *n, int max, int pos, long off) {
+    char key[TEXT_CONCEPT_KEY];
+    snprintf(key, sizeof key, "%c%08ld", k_pos_char[pos], off);
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(out[i], key)) return;
+    if (*n < max) memcpy(out[(*n)++], key, sizeof key);
+}
+
+/* Caller holds g_wn_lock and WordNet is open. */
+static int wn__concepts(const char *word, char (*out)[TEXT_CONCEPT_KEY], int max) {
+    int n = 0;
+    char lem[8][TEXT_WORD_MAX], buf[TEXT_WORD_MAX];
+    static const int order[4] = {VERB, NOUN, ADJ, ADV};
+    for (int p = 0; p < 4; p++) {
+        const int pos = order[p], levels = pos == VERB || pos == NOUN ? CONCEPT_LEVELS : 0;
+        const int nl = wn__lemmas(word, pos, lem, 8);
+        for (int k = 0; k < nl; k++) {
+            snprintf(buf, sizeof buf, "%s", lem[k]);
+            IndexPtr ix = index_lookup(buf, pos);
+            if (!ix) continue;
+            for (int sn = 0; sn < ix->off_cnt && sn < CONCEPT_SENSES; sn++) {
+                long frontier[WN_MAX_FRONTIER], next[WN_MAX_FRONTIER];
+                int nf = 1;
+                frontier[0] = (long)ix->offset[sn];
+                concept_add(out, &n, max, pos, frontier[0]);
+                for (int l = 1; l <= levels && nf > 0; l++) {
+                    int nn = 0;
+                    for (int f = 0; f < nf; f++) {
+                        SynsetPtr s = read_synset(pos, frontier[f], "");
+                        if (!s) continue;
+                        for (int q = 0; q < s->ptrcount; q++)
+                            if ((s->ptrtyp[q] == HYPERPTR || s->ptrtyp[q] == INSTANCE) && s->ppos[q] == pos &&
+                                nn < WN_MAX_FRONTIER)
+                                next[nn++] = s->ptroff[q];
+                        free_synset(s);
+                    }
+                    for (int f = 0; f < nn; f++)
+                        if (wn__has_hypernym(pos, next[f])) concept_add(out, &n, max, pos, next[f]);
+                    memcpy(frontier, next, sizeof(long) * (size_t)nn);
+                    nf = nn;
+                }
+            }
+            free_index(ix);
+        }
+    }
+    return n;
+}
+
+int text_word_concepts(const char *word, char (*out)[TEXT_CONCEPT_KEY], int max) {
+    if (!word || !out || max < 0) {
+        mosa_fail(MOSA_ERR_ARG, "text_word_concepts: NULL argument");
+        return -1;
+    }
+    text_wordnet_lock();
+    mosa_status s = wn__init();
+    const int n = s == MOSA_OK ? wn__concepts(word, out, max) : -1;
+    text_wordnet_unlock();
+    return n;
+}
+
+static int by_key(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+#define CONCEPT_PER_WORD 64 /* collected per word before the table keeps k */
+
+mosa_status text_vocab_concept_table(const text_vocab *v, int k, int32_t **table, int *n_concepts) {
+    if (!v || !table || !n_concepts || k < 1 || k > CONCEPT_PER_WORD)
+        return mosa_fail(MOSA_ERR_ARG, "text_vocab_concept_table: need a vocabulary, outputs and k in 1..%d",
+                         CONCEPT_PER_WORD);
+    *table = NULL;
+    *n_concepts = 0;
+    const int n = v->n;
+    char(*keys)[TEXT_CONCEPT_KEY] = mosa_malloc(sizeof(*keys) * (size_t)n * CONCEPT_PER_WORD);
+    int *nk = mosa_calloc((size_t)n, sizeof(int));
+    char(*all)[TEXT_CONCEPT_KEY] = mosa_malloc(sizeof(*all) * (size_t)n * CONCEPT_PER_WORD);
+    int32_t *t = mosa_calloc((size_t)n * (size_t)k, sizeof(int32_t));
+    smap num = {0};
+    mosa_status s = keys && nk && all && t ? MOSA_OK : MOSA_ERR_NOMEM;
+    text_wordnet_lock();
+    if (s == MOSA_OK) s = wn__init();
+    for (int id = TEXT_SPECIALS; id < n && s == MOSA_OK; id++)
+        nk[id] = wn__concepts(v->words[id], keys + (size_t)id * CONCEPT_PER_WORD, CONCEPT_PER_WORD);
+    text_wordnet_unlock();
+    /* the concepts two or more words share, sorted */
+    int na = 0, nc = 0;
+    for (int id = TEXT_SPECIALS; id < n && s == MOSA_OK; id++)
+        for (int i = 0; i < nk[id]; i++) memcpy(all[na++], keys[(size_t)id * CONCEPT_PER_WORD + i], TEXT_CONCEPT_KEY);
+    if (s == MOSA_OK) qsort(all, (size_t)na, TEXT_CONCEPT_KEY, by_key);
+    for (int i = 0; i < na && s == MOSA_OK;) {
+        int j = i;
+        while (j < na && !strcmp(all[j], all[i])) j++;
+        if (j - i >= 2 && smap_put(&num, all[i], ++nc) != 0) s = MOSA_ERR_NOMEM;
+        i = j;
+    }
+    for (int id = TEXT_SPECIALS; id < n && s == MOSA_OK; id++) {
+        int m = 0;
+        for (int i = 0; i < nk[id] && m < k; i++) {
+            const int c = smap_get(&num, keys[(size_t)id * CONCEPT_PER_WORD + i]);
+            if (c > 0) t[(size_t)id * k + m++] = c;
+        }
+    }
+    smap_free(&num);
+    mosa_free(keys);
+    mosa_free(nk);
+    mosa_free(all);
+    if (s != MOSA_OK) {
+        mosa_free(t);
+        return s == MOSA_ERR_NOMEM ? mosa_fail(s, "concept table: out of memory") : s;
+    }
+    *table = t;
+    *n_concepts = nc;
+    return MOSA_OK;
+}
+
 /* Verb lemma in the form `infl` ('s' third person, 'g' -ing, 'b' bare) by English spelling rules,
  * kept only when WordNet's morphology reads it back as the lemma ("hop" -> "hopping" through
  * its exception list, "visit" -> "visiting"). 1 when out holds it. */

@@ -90,6 +90,23 @@ int text_vocab_paraphrase_ids(const text_vocab *v, const char *word, int32_t *id
  * max; 0 for a word that is not a verb form), or -1 with the error set. */
 int text_verb_relatives(const char *form, char (*out)[TEXT_WORD_MAX], int max);
 
+/* WordNet concepts: what a word means as WordNet's synsets, so that a model can share what it
+ * learns between related words ("bends" and "leans": lean is a kind of bend). A concept key is
+ * the part of speech and the synset's offset ("v01850315"). */
+#define TEXT_CONCEPT_KEY 12
+/* The concepts of a vocabulary word (lower case): for each of its verb and noun lemmas, the
+ * synsets of its first two senses and their hypernyms up to two steps up (a root of WordNet's
+ * hierarchy, "move", "act", "entity", is too general and left out); for adjectives and
+ * adverbs the synsets of the first two senses. Distinct keys in that order, up to max. Returns
+ * how many were written (0 for a word WordNet lacks), or -1 with the error set. */
+int text_word_concepts(const char *word, char (*out)[TEXT_CONCEPT_KEY], int max);
+/* The concept table of a vocabulary: the concepts that at least two of its words share, sorted
+ * by key and numbered from 1, and for every vocabulary id the numbers of up to k of its concepts
+ * (in text_word_concepts' order; 0 = none; specials have none) in *table (size x k,
+ * mosa_malloc'd). A pure function of the vocabulary, k and WordNet's data. Returns MOSA_OK with
+ * *n_concepts set. */
+mosa_status text_vocab_concept_table(const text_vocab *v, int k, int32_t **table, int *n_concepts);
+
 /* The lock serialising every use of WordNet's C library (global state) inside the tokenizer.
  * Other WordNet users (prompt.c) that may run concurrently with text_tokenize take it too. */
 void text_wordnet_lock(void);
